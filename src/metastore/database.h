@@ -42,6 +42,12 @@ class Row {
 // them to $1, $2, ...), standard types, `INSERT ... ON CONFLICT ... DO UPDATE`. Where the dialects
 // differ (ILIKE, case-sensitive LIKE), callers ask dialect().
 //
+// Portability rules: on PostgreSQL integer and double parameters are sent as BIGINT and DOUBLE
+// PRECISION, text and NULL untyped (the server infers their type from context, so a string may
+// be compared with a BIGINT column), hence a `?` without context needs a cast:
+// `CAST(? AS TEXT) IS NULL`, not `? IS NULL`. A failed statement aborts the whole PostgreSQL
+// transaction, so a work must return the error of a failed statement, not carry on.
+//
 // Errors: a unique/primary-key violation returns kAlreadyExists; a serialization failure or
 // deadlock returns kAborted (Database::Write retries those); anything else kInternal.
 class Transaction {
@@ -86,7 +92,8 @@ class Database {
 
 // Opens the database named by `uri`, creating and migrating the schema:
 //   - `postgresql://user:pw@host:port/db` (or `postgres://`): PostgreSQL through libpq;
-//   - `sqlite:///abs/path.db`, or a plain file path: SQLite in WAL mode.
+//   - `sqlite:///relative.db`, `sqlite:////abs/path.db` (SQLAlchemy's convention), or a plain
+//     file path: SQLite in WAL mode.
 // Errors: kInvalidArgument for an unknown scheme, kUnavailable if the server cannot be reached,
 // kFailedPrecondition if the schema is newer than this binary knows.
 core::Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri);
