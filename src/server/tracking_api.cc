@@ -88,6 +88,9 @@ void TrackingApi::RegisterRoutes(HttpServer& server) {
   add(kGet, "/artifacts/list", &TrackingApi::ListArtifacts);
   server.AddJson(kGet, "/ajax-api/2.0/mlflow/metrics/get-history-bulk",
                  [this](const Request& request) { return GetMetricHistoryBulk(request); });
+  // Served on the ajax prefix only, as MLflow does (its proto path lacks the leading slash).
+  server.AddJson(kPost, "/ajax-api/2.0/mlflow/experiments/search-datasets",
+                 [this](const Request& request) { return SearchDatasets(request); });
 
   // MLflow 3 RPCs: served on both major versions, since clients differ in which they call.
   for (std::string_view prefix : {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow", "/api/3.0/mlflow",
@@ -318,6 +321,22 @@ core::Result<json> TrackingApi::LogInputs(const Request& request) {
   }
   LAKEML_RETURN_IF_ERROR(store_.LogInputs(run_id, datasets, model_ids));
   return Empty();
+}
+
+core::Result<json> TrackingApi::SearchDatasets(const Request& request) {
+  LAKEML_ASSIGN_OR_RETURN(std::vector<std::string> experiment_ids,
+                          request.RepeatedString("experiment_ids"));
+  LAKEML_ASSIGN_OR_RETURN(std::vector<tracking::DatasetSummary> summaries,
+                          store_.SearchDatasets(experiment_ids));
+  json out = json::array();
+  for (const tracking::DatasetSummary& summary : summaries) {
+    json item = {{"experiment_id", summary.experiment_id},
+                 {"name", summary.name},
+                 {"digest", summary.digest}};
+    if (!summary.context.empty()) item["context"] = summary.context;
+    out.push_back(std::move(item));
+  }
+  return json{{"dataset_summaries", std::move(out)}};
 }
 
 core::Result<json> TrackingApi::LogOutputs(const Request& request) {

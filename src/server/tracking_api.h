@@ -49,6 +49,7 @@ class TrackingApi {
   core::Result<nlohmann::json> LogModel(const Request& request);
   core::Result<nlohmann::json> LogInputs(const Request& request);
   core::Result<nlohmann::json> LogOutputs(const Request& request);
+  core::Result<nlohmann::json> SearchDatasets(const Request& request);
 
   core::Result<nlohmann::json> GetMetricHistory(const Request& request);
   core::Result<nlohmann::json> GetMetricHistoryBulkInterval(const Request& request);

@@ -78,6 +78,14 @@ struct DatasetInput {
   Dataset dataset;
 };
 
+// One (dataset, context) pair used by runs of an experiment; the UI's dataset filter lists these.
+struct DatasetSummary {
+  std::string experiment_id;
+  std::string name;
+  std::string digest;
+  std::string context;  // value of the input tag mlflow.data.context; "" when absent
+};
+
 struct ModelOutput {
   std::string model_id;
   int64_t step = 0;

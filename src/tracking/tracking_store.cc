@@ -1165,6 +1165,39 @@ core::Status TrackingStore::LogOutputs(const std::string& run_id,
   });
 }
 
+core::Result<std::vector<DatasetSummary>> TrackingStore::SearchDatasets(
+    const std::vector<std::string>& experiment_ids) {
+  // MLflow's limits for this UI call.
+  constexpr size_t kMaxExperiments = 20;
+  constexpr int kMaxSummaries = 1000;
+  if (experiment_ids.empty() || experiment_ids.size() > kMaxExperiments) {
+    return core::InvalidArgument("search-datasets takes 1 to {} experiment ids, got {}",
+                                 kMaxExperiments, experiment_ids.size());
+  }
+  std::vector<Value> params;
+  std::string placeholders;
+  for (const std::string& experiment_id : experiment_ids) {
+    LAKEML_ASSIGN_OR_RETURN(int64_t id, ParseExperimentId(experiment_id));
+    params.emplace_back(id);
+    placeholders += placeholders.empty() ? "?" : ", ?";
+  }
+  const std::string sql = fmt::format(
+      "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+      "JOIN inputs i ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid "
+      "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context' "
+      "WHERE d.experiment_id IN ({}) ORDER BY d.experiment_id, d.name, d.digest, t.value LIMIT {}",
+      placeholders, kMaxSummaries);
+  std::vector<DatasetSummary> summaries;
+  LAKEML_RETURN_IF_ERROR(db_.Read([&](Transaction& tx) -> core::Status {
+    LAKEML_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+    for (const Row& row : rows) {
+      summaries.push_back({std::to_string(row.Int(0)), row.Text(1), row.Text(2), row.Text(3)});
+    }
+    return core::Status::Ok();
+  }));
+  return summaries;
+}
+
 core::Result<Page<Metric>> TrackingStore::GetMetricHistory(const MetricHistoryRequest& request) {
   if (request.max_results && *request.max_results < 1) {
     return core::InvalidArgument("Invalid value {} for parameter 'max_results' supplied.",

@@ -129,6 +129,9 @@ class TrackingStore {
   core::Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
                          const std::vector<std::string>& model_ids);
   core::Status LogOutputs(const std::string& run_id, const std::vector<ModelOutput>& models);
+  // Distinct (dataset, context) pairs logged to runs of 1..20 experiments, at most 1000.
+  core::Result<std::vector<DatasetSummary>> SearchDatasets(
+      const std::vector<std::string>& experiment_ids);
 
   core::Result<Page<Metric>> GetMetricHistory(const MetricHistoryRequest& request);
   core::Result<std::vector<MetricWithRunId>> GetMetricHistoryBulkInterval(

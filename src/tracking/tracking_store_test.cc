@@ -855,6 +855,34 @@ TEST_P(TrackingStoreTest, LogInputsReusesDatasetsAndIsIdempotent) {
   LAKEML_EXPECT_CODE(store_->LogInputs(a.info.run_id, {bad}, {}), kInvalidArgument);
 }
 
+TEST_P(TrackingStoreTest, SearchDatasetsListsDistinctContexts) {
+  const std::string experiment = NewExperiment("dataset-summaries");
+  const tracking::Run train = NewRun(experiment);
+  const tracking::Run eval = NewRun(experiment);
+  DatasetInput input;
+  input.dataset = {"wine", "abc123", "local", "/data/wine.csv", std::nullopt, std::nullopt};
+  input.tags = {{"mlflow.data.context", "training"}};
+  LAKEML_ASSERT_OK(store_->LogInputs(train.info.run_id, {input}, {}));
+  input.tags = {{"mlflow.data.context", "eval"}};
+  LAKEML_ASSERT_OK(store_->LogInputs(eval.info.run_id, {input}, {}));
+  DatasetInput untagged;
+  untagged.dataset = {"extra", "def456", "local", "/data/extra.csv", std::nullopt, std::nullopt};
+  LAKEML_ASSERT_OK(store_->LogInputs(eval.info.run_id, {untagged}, {}));
+
+  LAKEML_ASSERT_OK_AND_ASSIGN(auto summaries, store_->SearchDatasets({experiment}));
+  ASSERT_EQ(summaries.size(), 3u);
+  EXPECT_EQ(summaries[0].name, "extra");
+  EXPECT_EQ(summaries[0].context, "");
+  EXPECT_EQ(summaries[1].context, "eval");
+  EXPECT_EQ(summaries[2].context, "training");
+  EXPECT_EQ(summaries[2].experiment_id, experiment);
+
+  LAKEML_EXPECT_CODE(store_->SearchDatasets({}).status(), kInvalidArgument);
+  LAKEML_EXPECT_CODE(store_->SearchDatasets(std::vector<std::string>(21, experiment)).status(),
+                     kInvalidArgument);
+  LAKEML_EXPECT_CODE(store_->SearchDatasets({"x1"}).status(), kInvalidArgument);
+}
+
 TEST_P(TrackingStoreTest, LogOutputsLinksModels) {
   const tracking::Run run = NewRun("0");
   LAKEML_ASSERT_OK(store_->LogOutputs(run.info.run_id, {{"m-a", 3}, {"m-b", 1}}));
