@@ -129,12 +129,80 @@ CREATE TABLE run_model_outputs (
 );
 )sql";
 
+
+// Model registry tables (MLflow's registry schema). Design notes:
+// - Registered models are keyed by name, and every child table references that name with
+//   ON UPDATE CASCADE, so a rename is one UPDATE that moves versions, tags and aliases with it;
+//   ON DELETE CASCADE makes deleting a model remove everything below it.
+// - model_versions.version is allocated inside the write transaction as max + 1 per name, after
+//   the registered_models row is locked by an UPDATE (see src/registry); the primary key is the
+//   backstop against duplicates.
+// - Deleted versions stay as rows in stage 'Deleted_Internal' (with source and run id redacted),
+//   so a version number is never reused.
+// - storage_location is the resolved location of `source` (runs:/ and models:/ sources point to
+//   where the files really are), which get-download-uri and model URI resolution return.
+constexpr std::string_view kRegistryV2 = R"sql(
+CREATE TABLE registered_models (
+  name VARCHAR(256) PRIMARY KEY,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description VARCHAR(5000)
+);
+CREATE INDEX registered_models_creation ON registered_models (creation_time);
+CREATE INDEX registered_models_last_updated ON registered_models (last_updated_time);
+CREATE TABLE registered_model_tags (
+  name VARCHAR(256) NOT NULL REFERENCES registered_models (name)
+    ON UPDATE CASCADE ON DELETE CASCADE,
+  key VARCHAR(250) NOT NULL,
+  value VARCHAR(5000),
+  PRIMARY KEY (name, key)
+);
+CREATE TABLE model_versions (
+  name VARCHAR(256) NOT NULL REFERENCES registered_models (name)
+    ON UPDATE CASCADE ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description VARCHAR(5000),
+  user_id VARCHAR(256),
+  current_stage VARCHAR(20) NOT NULL,
+  source TEXT NOT NULL,
+  storage_location TEXT NOT NULL,
+  run_id VARCHAR(256),
+  run_link TEXT,
+  status VARCHAR(20) NOT NULL,
+  status_message VARCHAR(500),
+  model_id VARCHAR(40),
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX model_versions_stage ON model_versions (name, current_stage, version);
+CREATE INDEX model_versions_run ON model_versions (run_id);
+CREATE TABLE model_version_tags (
+  name VARCHAR(256) NOT NULL,
+  version BIGINT NOT NULL,
+  key VARCHAR(250) NOT NULL,
+  value VARCHAR(5000),
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES model_versions (name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE
+);
+CREATE TABLE registered_model_aliases (
+  name VARCHAR(256) NOT NULL REFERENCES registered_models (name)
+    ON UPDATE CASCADE ON DELETE CASCADE,
+  alias VARCHAR(255) NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (name, alias)
+);
+CREATE INDEX registered_model_aliases_version ON registered_model_aliases (name, version);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "tracking: experiments, runs, params, tags, metrics, datasets, logged models",
        kTrackingV1},
+      {2, "registry: registered models, versions, tags, aliases", kRegistryV2},
   };
   return kMigrations;
 }

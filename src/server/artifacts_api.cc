@@ -74,10 +74,13 @@ std::string GuessContentType(std::string_view file_name) {
   size_t dot = name.rfind('.');
   // Files without an extension (MLmodel, MLproject) are judged by their whole name.
   std::string extension = ToLower(dot == std::string_view::npos ? name : name.substr(dot + 1));
-  static constexpr std::array<std::string_view, 27> kTextExtensions = {
+  static constexpr std::array<std::string_view, 26> kTextExtensions = {
       "txt", "log",  "err", "cfg", "conf", "cnf",  "cf",  "ini", "properties",
-      "prop", "hocon", "toml", "yaml", "yml", "xml", "json", "js", "py",
+      "prop", "hocon", "toml", "yaml", "yml", "xml", "js", "py",
       "py3", "csv", "tsv", "md", "rst", "mlmodel", "mlproject", "jsonl", "sh"};
+  // JSON keeps its own type (MLflow guesses types with Python's mimetypes); it cannot run
+  // script in a browser, unlike the HTML and SVG types below, which nosniff does not defuse.
+  if (extension == "json") return "application/json";
   if (std::find(kTextExtensions.begin(), kTextExtensions.end(), extension) !=
       kTextExtensions.end()) {
     return "text/plain";
@@ -132,6 +135,12 @@ void ServeArtifactFile(const tracking::ArtifactStore& artifacts, const std::stri
   // The status stays unset so httplib answers 206 for a Range request and 200 otherwise.
   response.set_header("Content-Disposition", ContentDisposition(name));
   response.set_header("X-Content-Type-Options", "nosniff");
+  // httplib sends neither Content-Length nor chunked framing for a zero-length provider, which
+  // leaves keep-alive clients waiting for a body; an empty file is plain empty content.
+  if (*file_size == 0) {
+    response.set_content("", GuessContentType(name));
+    return;
+  }
   // httplib asks for [offset, offset + length) — the whole file, or one range of it. The store
   // pushes the file front to back, so skip up to `offset` and stop after `length` bytes.
   response.set_content_provider(

@@ -93,6 +93,18 @@ core::Result<json> LoggedModelsApi::Search(const Request& request) {
   if (!datasets.empty()) {
     return core::Unimplemented("filtering logged models by dataset is not supported yet");
   }
+  LAKEML_ASSIGN_OR_RETURN(std::vector<Request> order_by, request.RepeatedObject("order_by"));
+  for (const Request& item : order_by) {
+    tracking::LoggedModelOrder order;
+    LAKEML_ASSIGN_OR_RETURN(order.field_name, item.RequiredString("field_name"));
+    // Ordering by a metric needs per-dataset metric storage, which logged models lack so far.
+    if (order.field_name.starts_with("metrics.")) {
+      return core::Unimplemented("ordering logged models by metrics is not supported yet");
+    }
+    LAKEML_ASSIGN_OR_RETURN(std::optional<bool> ascending, item.OptionalBool("ascending"));
+    order.ascending = ascending.value_or(true);
+    search.order_by.push_back(std::move(order));
+  }
   LAKEML_ASSIGN_OR_RETURN(tracking::Page<tracking::LoggedModel> page,
                           store_.SearchLoggedModels(search));
   json out = Empty();

@@ -10,9 +10,9 @@
 #include <utility>
 
 #include "core/ids.h"
-#include "tracking/internal/page_token.h"
-#include "tracking/internal/search_sql.h"
-#include "tracking/internal/validation.h"
+#include "tracking/page_token.h"
+#include "tracking/search_sql.h"
+#include "tracking/validation.h"
 #include "tracking/search_filter.h"
 
 namespace lakeml::tracking {
@@ -359,19 +359,19 @@ core::Status LoadRunDetails(Transaction& tx, std::vector<Run>& runs) {
   return core::Status::Ok();
 }
 
-internal::SortPosition ReadSortPosition(const Row& row, size_t column_idx,
-                                        const internal::SortKey& key) {
-  internal::SortPosition position;
+SortPosition ReadSortPosition(const Row& row, size_t column_idx,
+                                        const SortKey& key) {
+  SortPosition position;
   position.rank = row.Int(column_idx);
   if (position.rank != 0 || row.IsNull(column_idx + 1)) return position;
   switch (key.value_type) {
-    case internal::SortValueType::kText:
+    case SortValueType::kText:
       position.value = row.Text(column_idx + 1);
       break;
-    case internal::SortValueType::kInteger:
+    case SortValueType::kInteger:
       position.value = row.Int(column_idx + 1);
       break;
-    case internal::SortValueType::kReal:
+    case SortValueType::kReal:
       position.value = row.Double(column_idx + 1);
       break;
   }
@@ -402,15 +402,15 @@ core::Result<RunDataBatch> PrepareBatch(const std::vector<Metric>& metrics,
     return indexed_paths ? fmt::format("{}[{}]", kind, idx) : std::string();
   };
   for (size_t i = 0; i < metrics.size(); ++i) {
-    LAKEML_RETURN_IF_ERROR(internal::ValidateMetric(metrics[i], path("metrics", i)));
+    LAKEML_RETURN_IF_ERROR(ValidateMetric(metrics[i], path("metrics", i)));
   }
   for (size_t i = 0; i < params.size(); ++i) {
-    LAKEML_RETURN_IF_ERROR(internal::ValidateParam(params[i], path("params", i)));
+    LAKEML_RETURN_IF_ERROR(ValidateParam(params[i], path("params", i)));
   }
   for (size_t i = 0; i < tags.size(); ++i) {
-    LAKEML_RETURN_IF_ERROR(internal::ValidateRunTag(tags[i], path("tags", i)));
+    LAKEML_RETURN_IF_ERROR(ValidateRunTag(tags[i], path("tags", i)));
     if (tags[i].key == kRunNameTag) {
-      LAKEML_RETURN_IF_ERROR(internal::ValidateRunName(tags[i].value));
+      LAKEML_RETURN_IF_ERROR(ValidateRunName(tags[i].value));
     }
   }
   RunDataBatch batch;
@@ -574,9 +574,9 @@ core::Status TrackingStore::Initialize() {
 core::Result<std::string> TrackingStore::CreateExperiment(const std::string& name,
                                                           const std::string& artifact_location,
                                                           const std::vector<Tag>& tags) {
-  LAKEML_RETURN_IF_ERROR(internal::ValidateExperimentName(name));
-  LAKEML_RETURN_IF_ERROR(internal::ValidateArtifactLocation(artifact_location));
-  for (const Tag& tag : tags) LAKEML_RETURN_IF_ERROR(internal::ValidateExperimentTag(tag));
+  LAKEML_RETURN_IF_ERROR(ValidateExperimentName(name));
+  LAKEML_RETURN_IF_ERROR(ValidateArtifactLocation(artifact_location));
+  for (const Tag& tag : tags) LAKEML_RETURN_IF_ERROR(ValidateExperimentTag(tag));
   const int64_t now = clock_.NowMillis();
   int64_t experiment_id = 0;
   const core::Status db_status = db_.Write([&](Transaction& tx) -> core::Status {
@@ -653,26 +653,26 @@ core::Result<Page<Experiment>> TrackingStore::SearchExperiments(
     const SearchExperimentsRequest& request) {
   LAKEML_RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxSearchResults));
   LAKEML_ASSIGN_OR_RETURN(auto clauses, ParseFilter(request.filter, SearchKind::kExperiments));
-  LAKEML_ASSIGN_OR_RETURN(internal::SqlFragment filter,
-                          internal::ExperimentFilterSql(clauses, db_.dialect()));
-  LAKEML_ASSIGN_OR_RETURN(internal::SortSpec sort, internal::ExperimentSortSpec(request.order_by));
+  LAKEML_ASSIGN_OR_RETURN(SqlFragment filter,
+                          ExperimentFilterSql(clauses, db_.dialect()));
+  LAKEML_ASSIGN_OR_RETURN(SortSpec sort, ExperimentSortSpec(request.order_by));
   std::vector<std::string> fingerprint_parts = {"experiments", request.filter,
                                                 std::string(StagesSql(request.view_type))};
   fingerprint_parts.insert(fingerprint_parts.end(), sort.description.begin(),
                            sort.description.end());
-  const uint64_t fingerprint = internal::Fingerprint(fingerprint_parts);
-  internal::SqlFragment keyset;
+  const uint64_t fingerprint = Fingerprint(fingerprint_parts);
+  SqlFragment keyset;
   if (!request.page_token.empty()) {
     LAKEML_ASSIGN_OR_RETURN(
-        internal::PageCursor cursor,
-        internal::DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
-    keyset = internal::KeysetSql(sort.keys, cursor.positions);
+        PageCursor cursor,
+        DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
+    keyset = KeysetSql(sort.keys, cursor.positions);
   }
   std::string sql = fmt::format(
       "SELECT {}{} FROM experiments e WHERE e.lifecycle_stage IN {}{}{}{}"
       " LIMIT ?",
-      kExperimentColumns, internal::SortColumnsSql(sort.keys), StagesSql(request.view_type),
-      filter.sql, keyset.sql, internal::OrderBySql(sort.keys));
+      kExperimentColumns, SortColumnsSql(sort.keys), StagesSql(request.view_type),
+      filter.sql, keyset.sql, OrderBySql(sort.keys));
   std::vector<Value> params = filter.params;
   params.insert(params.end(), keyset.params.begin(), keyset.params.end());
   params.emplace_back(request.max_results + 1);
@@ -685,13 +685,13 @@ core::Result<Page<Experiment>> TrackingStore::SearchExperiments(
     if (has_more) rows.erase(rows.begin() + request.max_results, rows.end());
     for (const Row& row : rows) page.items.push_back(ExperimentFromRow(row));
     if (has_more) {
-      internal::PageCursor cursor;
+      PageCursor cursor;
       cursor.fingerprint = fingerprint;
       for (size_t k = 0; k < sort.keys.size(); ++k) {
         cursor.positions.push_back(
             ReadSortPosition(rows.back(), kExperimentColumnCount + 2 * k, sort.keys[k]));
       }
-      page.next_page_token = internal::EncodePageToken(cursor);
+      page.next_page_token = EncodePageToken(cursor);
     }
     return LoadExperimentTags(tx, page.items);
   });
@@ -702,7 +702,7 @@ core::Result<Page<Experiment>> TrackingStore::SearchExperiments(
 core::Status TrackingStore::RenameExperiment(const std::string& experiment_id,
                                              const std::string& new_name) {
   LAKEML_ASSIGN_OR_RETURN(int64_t id, ParseExperimentId(experiment_id));
-  LAKEML_RETURN_IF_ERROR(internal::ValidateExperimentName(new_name));
+  LAKEML_RETURN_IF_ERROR(ValidateExperimentName(new_name));
   const int64_t now = clock_.NowMillis();
   return db_.Write([&](Transaction& tx) -> core::Status {
     LAKEML_ASSIGN_OR_RETURN(auto experiment, LoadExperiment(tx, id));
@@ -772,7 +772,7 @@ core::Status TrackingStore::RestoreExperiment(const std::string& experiment_id) 
 
 core::Status TrackingStore::SetExperimentTag(const std::string& experiment_id, const Tag& tag) {
   LAKEML_ASSIGN_OR_RETURN(int64_t id, ParseExperimentId(experiment_id));
-  LAKEML_RETURN_IF_ERROR(internal::ValidateExperimentTag(tag));
+  LAKEML_RETURN_IF_ERROR(ValidateExperimentTag(tag));
   return db_.Write([&](Transaction& tx) -> core::Status {
     LAKEML_ASSIGN_OR_RETURN(auto experiment, LoadExperiment(tx, id));
     if (!experiment) return ExperimentNotFound(id);
@@ -831,7 +831,7 @@ core::Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
   } else {
     run_name = core::GenerateRunName();
   }
-  LAKEML_RETURN_IF_ERROR(internal::ValidateRunName(run_name));
+  LAKEML_RETURN_IF_ERROR(ValidateRunName(run_name));
   std::vector<Tag> tags = request.tags;
   if (!name_tag) tags.push_back(Tag{std::string(kRunNameTag), run_name});
   LAKEML_ASSIGN_OR_RETURN(RunDataBatch batch, PrepareBatch({}, {}, tags, /*indexed_paths=*/true));
@@ -886,7 +886,7 @@ core::Result<Run> TrackingStore::GetRun(const std::string& run_id) {
 
 core::Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) {
   if (request.run_name && !request.run_name->empty()) {
-    LAKEML_RETURN_IF_ERROR(internal::ValidateRunName(*request.run_name));
+    LAKEML_RETURN_IF_ERROR(ValidateRunName(*request.run_name));
   }
   RunInfo info;
   const core::Status db_status = db_.Write([&](Transaction& tx) -> core::Status {
@@ -952,22 +952,22 @@ core::Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& reque
   experiment_ids.erase(std::unique(experiment_ids.begin(), experiment_ids.end()),
                        experiment_ids.end());
   LAKEML_ASSIGN_OR_RETURN(auto clauses, ParseFilter(request.filter, SearchKind::kRuns));
-  LAKEML_ASSIGN_OR_RETURN(internal::SqlFragment filter,
-                          internal::RunFilterSql(clauses, db_.dialect()));
-  LAKEML_ASSIGN_OR_RETURN(internal::SortSpec sort, internal::RunSortSpec(request.order_by));
+  LAKEML_ASSIGN_OR_RETURN(SqlFragment filter,
+                          RunFilterSql(clauses, db_.dialect()));
+  LAKEML_ASSIGN_OR_RETURN(SortSpec sort, RunSortSpec(request.order_by));
 
   std::vector<std::string> fingerprint_parts = {"runs", request.filter,
                                                 std::string(StagesSql(request.run_view_type))};
   for (int64_t id : experiment_ids) fingerprint_parts.push_back(std::to_string(id));
   fingerprint_parts.insert(fingerprint_parts.end(), sort.description.begin(),
                            sort.description.end());
-  const uint64_t fingerprint = internal::Fingerprint(fingerprint_parts);
-  internal::SqlFragment keyset;
+  const uint64_t fingerprint = Fingerprint(fingerprint_parts);
+  SqlFragment keyset;
   if (!request.page_token.empty()) {
     LAKEML_ASSIGN_OR_RETURN(
-        internal::PageCursor cursor,
-        internal::DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
-    keyset = internal::KeysetSql(sort.keys, cursor.positions);
+        PageCursor cursor,
+        DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
+    keyset = KeysetSql(sort.keys, cursor.positions);
   }
   Page<Run> page;
   if (experiment_ids.empty()) return page;
@@ -975,9 +975,9 @@ core::Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& reque
   const std::string sql = fmt::format(
       "SELECT {}{} FROM runs r{} WHERE r.experiment_id IN ({}) AND r.lifecycle_stage IN {}{}{}{} "
       "LIMIT ?",
-      kRunColumns, internal::SortColumnsSql(sort.keys), sort.joins.sql,
+      kRunColumns, SortColumnsSql(sort.keys), sort.joins.sql,
       Placeholders(experiment_ids.size()), StagesSql(request.run_view_type), filter.sql, keyset.sql,
-      internal::OrderBySql(sort.keys));
+      OrderBySql(sort.keys));
   std::vector<Value> params = sort.joins.params;
   for (int64_t id : experiment_ids) params.emplace_back(id);
   params.insert(params.end(), filter.params.begin(), filter.params.end());
@@ -995,13 +995,13 @@ core::Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& reque
       page.items.back().info = RunInfoFromRow(row);
     }
     if (has_more) {
-      internal::PageCursor cursor;
+      PageCursor cursor;
       cursor.fingerprint = fingerprint;
       for (size_t k = 0; k < sort.keys.size(); ++k) {
         cursor.positions.push_back(
             ReadSortPosition(rows.back(), kRunColumnCount + 2 * k, sort.keys[k]));
       }
-      page.next_page_token = internal::EncodePageToken(cursor);
+      page.next_page_token = EncodePageToken(cursor);
     }
     return LoadRunDetails(tx, page.items);
   });
@@ -1038,7 +1038,7 @@ core::Status TrackingStore::DeleteTag(const std::string& run_id, const std::stri
 core::Status TrackingStore::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                                      const std::vector<Param>& params,
                                      const std::vector<Tag>& tags) {
-  LAKEML_RETURN_IF_ERROR(internal::ValidateBatchLimits(metrics.size(), params.size(), tags.size()));
+  LAKEML_RETURN_IF_ERROR(ValidateBatchLimits(metrics.size(), params.size(), tags.size()));
   const bool single = metrics.size() + params.size() + tags.size() == 1;
   LAKEML_ASSIGN_OR_RETURN(RunDataBatch batch, PrepareBatch(metrics, params, tags, !single));
   return db_.Write([&](Transaction& tx) -> core::Status {
@@ -1074,7 +1074,7 @@ core::Status TrackingStore::LogModel(const std::string& run_id, const std::strin
     batch.tags.push_back(
         Tag{std::string(kLoggedModelsTag),
             history.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
-    LAKEML_RETURN_IF_ERROR(internal::ValidateRunTag(batch.tags[0]));
+    LAKEML_RETURN_IF_ERROR(ValidateRunTag(batch.tags[0]));
     return WriteRunData(tx, run_id, batch);
   });
 }
@@ -1085,7 +1085,7 @@ core::Status TrackingStore::LogInputs(const std::string& run_id,
   std::vector<const DatasetInput*> unique_inputs;
   std::set<std::pair<std::string, std::string>> seen;
   for (const DatasetInput& input : datasets) {
-    LAKEML_RETURN_IF_ERROR(internal::ValidateDatasetInput(input));
+    LAKEML_RETURN_IF_ERROR(ValidateDatasetInput(input));
     // MLflow keeps the first of several inputs with the same (name, digest).
     if (seen.emplace(input.dataset.name, input.dataset.digest).second) {
       unique_inputs.push_back(&input);
@@ -1209,23 +1209,23 @@ core::Result<Page<Metric>> TrackingStore::GetMetricHistory(const MetricHistoryRe
           : std::nullopt;
   // (step, timestamp, value, is_nan) is the history's primary key after (run_id, key), so the
   // order is total and the keyset condition walks the index.
-  const std::vector<internal::SortKey> keys = {
-      {"", "step", true, internal::SortValueType::kInteger},
-      {"", "timestamp", true, internal::SortValueType::kInteger},
-      {"", "value", true, internal::SortValueType::kReal},
-      {"", "is_nan", true, internal::SortValueType::kInteger}};
+  const std::vector<SortKey> keys = {
+      {"", "step", true, SortValueType::kInteger},
+      {"", "timestamp", true, SortValueType::kInteger},
+      {"", "value", true, SortValueType::kReal},
+      {"", "is_nan", true, SortValueType::kInteger}};
   const uint64_t fingerprint =
-      internal::Fingerprint({"metric-history", request.run_id, request.metric_key});
-  internal::SqlFragment keyset;
+      Fingerprint({"metric-history", request.run_id, request.metric_key});
+  SqlFragment keyset;
   if (!request.page_token.empty()) {
     LAKEML_ASSIGN_OR_RETURN(
-        internal::PageCursor cursor,
-        internal::DecodePageToken(request.page_token, fingerprint, keys.size()));
-    keyset = internal::KeysetSql(keys, cursor.positions);
+        PageCursor cursor,
+        DecodePageToken(request.page_token, fingerprint, keys.size()));
+    keyset = KeysetSql(keys, cursor.positions);
   }
   std::string sql = fmt::format(
       "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_id = ? AND key = ?{}{}",
-      keyset.sql, internal::OrderBySql(keys));
+      keyset.sql, OrderBySql(keys));
   std::vector<Value> params = {request.run_id, request.metric_key};
   params.insert(params.end(), keyset.params.begin(), keyset.params.end());
   if (page_size) {
@@ -1245,11 +1245,11 @@ core::Result<Page<Metric>> TrackingStore::GetMetricHistory(const MetricHistoryRe
     }
     if (has_more) {
       const Row& last = rows.back();
-      internal::PageCursor cursor;
+      PageCursor cursor;
       cursor.fingerprint = fingerprint;
       cursor.positions = {
           {0, last.Int(4)}, {0, last.Int(3)}, {0, last.Double(1)}, {0, last.Int(2)}};
-      page.next_page_token = internal::EncodePageToken(cursor);
+      page.next_page_token = EncodePageToken(cursor);
     }
     return core::Status::Ok();
   });
@@ -1466,9 +1466,9 @@ core::Result<LoggedModel> TrackingStore::CreateLoggedModel(
     const CreateLoggedModelRequest& request) {
   LAKEML_ASSIGN_OR_RETURN(int64_t experiment_id, ParseExperimentId(request.experiment_id));
   if (!request.name.empty())
-    LAKEML_RETURN_IF_ERROR(internal::ValidateLoggedModelName(request.name));
-  for (const Param& param : request.params) LAKEML_RETURN_IF_ERROR(internal::ValidateParam(param));
-  for (const Tag& tag : request.tags) LAKEML_RETURN_IF_ERROR(internal::ValidateRunTag(tag));
+    LAKEML_RETURN_IF_ERROR(ValidateLoggedModelName(request.name));
+  for (const Param& param : request.params) LAKEML_RETURN_IF_ERROR(ValidateParam(param));
+  for (const Tag& tag : request.tags) LAKEML_RETURN_IF_ERROR(ValidateRunTag(tag));
   std::map<std::string, const std::string*> param_values;
   for (const Param& param : request.params) {
     auto [it, inserted] = param_values.emplace(param.key, &param.value);
@@ -1565,7 +1565,7 @@ core::Result<LoggedModel> TrackingStore::FinalizeLoggedModel(const std::string& 
 
 core::Result<LoggedModel> TrackingStore::SetLoggedModelTags(const std::string& model_id,
                                                             const std::vector<Tag>& tags) {
-  for (const Tag& tag : tags) LAKEML_RETURN_IF_ERROR(internal::ValidateRunTag(tag));
+  for (const Tag& tag : tags) LAKEML_RETURN_IF_ERROR(ValidateRunTag(tag));
   const core::Status db_status = db_.Write([&](Transaction& tx) -> core::Status {
     LAKEML_RETURN_IF_ERROR(LoadLoggedModel(tx, model_id, true).status());
     return WriteLoggedModelTags(tx, model_id, tags);
@@ -1590,7 +1590,7 @@ core::Status TrackingStore::DeleteLoggedModelTag(const std::string& model_id,
 
 core::Status TrackingStore::LogLoggedModelParams(const std::string& model_id,
                                                  const std::vector<Param>& params) {
-  for (const Param& param : params) LAKEML_RETURN_IF_ERROR(internal::ValidateParam(param));
+  for (const Param& param : params) LAKEML_RETURN_IF_ERROR(ValidateParam(param));
   return db_.Write([&](Transaction& tx) -> core::Status {
     LAKEML_RETURN_IF_ERROR(LoadLoggedModel(tx, model_id, true).status());
     return WriteLoggedModelParams(tx, model_id, params);
@@ -1608,26 +1608,48 @@ core::Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
   std::sort(experiment_ids.begin(), experiment_ids.end());
   experiment_ids.erase(std::unique(experiment_ids.begin(), experiment_ids.end()),
                        experiment_ids.end());
-  const std::vector<internal::SortKey> keys = {
-      {"", "m.creation_timestamp_ms", false, internal::SortValueType::kInteger},
-      {"", "m.model_id", true, internal::SortValueType::kText}};
+  std::vector<SortKey> keys;
   std::vector<std::string> fingerprint_parts = {"logged-models"};
+  for (const LoggedModelOrder& order : request.order_by) {
+    static const std::map<std::string, std::pair<std::string, SortValueType>, std::less<>>
+        kColumns = {
+            {"creation_timestamp", {"m.creation_timestamp_ms", SortValueType::kInteger}},
+            {"last_updated_timestamp",
+             {"m.last_updated_timestamp_ms", SortValueType::kInteger}},
+            {"name", {"m.name", SortValueType::kText}},
+            {"model_id", {"m.model_id", SortValueType::kText}},
+        };
+    auto column = kColumns.find(order.field_name);
+    if (column == kColumns.end()) {
+      return core::InvalidArgument(
+          "Invalid order_by field '{}' for logged models: expected creation_timestamp, "
+          "last_updated_timestamp, name or model_id",
+          order.field_name);
+    }
+    keys.push_back({"", column->second.first, order.ascending, column->second.second});
+    fingerprint_parts.push_back(order.field_name + (order.ascending ? " ASC" : " DESC"));
+  }
+  if (keys.empty()) {
+    keys.push_back({"", "m.creation_timestamp_ms", false, SortValueType::kInteger});
+  }
+  // model_id makes every sort key unique, which keyset paging needs.
+  keys.push_back({"", "m.model_id", true, SortValueType::kText});
   for (int64_t id : experiment_ids) fingerprint_parts.push_back(std::to_string(id));
-  const uint64_t fingerprint = internal::Fingerprint(fingerprint_parts);
-  internal::SqlFragment keyset;
+  const uint64_t fingerprint = Fingerprint(fingerprint_parts);
+  SqlFragment keyset;
   if (!request.page_token.empty()) {
     LAKEML_ASSIGN_OR_RETURN(
-        internal::PageCursor cursor,
-        internal::DecodePageToken(request.page_token, fingerprint, keys.size()));
-    keyset = internal::KeysetSql(keys, cursor.positions);
+        PageCursor cursor,
+        DecodePageToken(request.page_token, fingerprint, keys.size()));
+    keyset = KeysetSql(keys, cursor.positions);
   }
   Page<LoggedModel> page;
   if (experiment_ids.empty()) return page;
   const std::string sql = fmt::format(
       "SELECT {}{} FROM logged_models m WHERE m.experiment_id IN ({}) AND m.lifecycle_stage = "
       "'active'{}{} LIMIT ?",
-      kLoggedModelColumns, internal::SortColumnsSql(keys), Placeholders(experiment_ids.size()),
-      keyset.sql, internal::OrderBySql(keys));
+      kLoggedModelColumns, SortColumnsSql(keys), Placeholders(experiment_ids.size()),
+      keyset.sql, OrderBySql(keys));
   std::vector<Value> params;
   for (int64_t id : experiment_ids) params.emplace_back(id);
   params.insert(params.end(), keyset.params.begin(), keyset.params.end());
@@ -1639,13 +1661,13 @@ core::Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
     if (has_more) rows.erase(rows.begin() + request.max_results, rows.end());
     for (const Row& row : rows) page.items.push_back(LoggedModelFromRow(row));
     if (has_more) {
-      internal::PageCursor cursor;
+      PageCursor cursor;
       cursor.fingerprint = fingerprint;
       for (size_t k = 0; k < keys.size(); ++k) {
         cursor.positions.push_back(
             ReadSortPosition(rows.back(), kLoggedModelColumnCount + 2 * k, keys[k]));
       }
-      page.next_page_token = internal::EncodePageToken(cursor);
+      page.next_page_token = EncodePageToken(cursor);
     }
     return LoadLoggedModelDetails(tx, page.items);
   });

@@ -68,10 +68,16 @@ struct CreateLoggedModelRequest {
   std::vector<Tag> tags;
 };
 
+struct LoggedModelOrder {
+  std::string field_name;  // creation_timestamp, last_updated_timestamp, name or model_id
+  bool ascending = true;
+};
+
 struct SearchLoggedModelsRequest {
   std::vector<std::string> experiment_ids;
   int64_t max_results = 50;  // 1..50
   std::string page_token;
+  std::vector<LoggedModelOrder> order_by;  // empty: newest first
 };
 
 // MLflow tracking semantics over the metadata database: experiments, runs, params, metrics,

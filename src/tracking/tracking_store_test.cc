@@ -81,7 +81,7 @@ class TrackingStoreTest : public ::testing::TestWithParam<Backend> {
     } else {
       db_path_ = std::filesystem::temp_directory_path() /
                  ("lakeml_tracking_test_" + core::RandomHex(12) + ".db");
-      db_uri_ = "sqlite://" + db_path_.string();
+      db_uri_ = "sqlite:///" + db_path_.string();
     }
     auto db = metastore::OpenDatabase(db_uri_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();

@@ -1,10 +1,10 @@
-#include "tracking/internal/validation.h"
+#include "tracking/validation.h"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 namespace {
 
 std::string JoinPath(std::string_view prefix, std::string_view field) {
@@ -273,4 +273,4 @@ core::Status ValidateLoggedModelName(const std::string& name) {
   return CheckLength("name", 500, name);
 }
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking

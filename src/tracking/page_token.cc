@@ -1,9 +1,9 @@
-#include "tracking/internal/page_token.h"
+#include "tracking/page_token.h"
 
 #include <array>
 #include <nlohmann/json.hpp>
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -137,4 +137,4 @@ core::Result<PageCursor> DecodePageToken(std::string_view token, uint64_t expect
   return cursor;
 }
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking

@@ -7,7 +7,7 @@
 #include "core/status.h"
 #include "tracking/entities.h"
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 
 // MLflow's input limits and key rules (mlflow/utils/validation.py). Pure functions, thread-safe;
 // every failure is kInvalidArgument with a message in MLflow's wording.
@@ -53,4 +53,4 @@ core::Status ValidateBatchLimits(size_t num_metrics, size_t num_params, size_t n
 core::Status ValidateDatasetInput(const DatasetInput& input);
 core::Status ValidateLoggedModelName(const std::string& name);
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking

@@ -1,11 +1,11 @@
-#include "tracking/internal/search_sql.h"
+#include "tracking/search_sql.h"
 
 #include <cmath>
 #include <limits>
 #include <set>
 #include <utility>
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 namespace {
 
 using metastore::Dialect;
@@ -433,4 +433,4 @@ SqlFragment KeysetSql(const std::vector<SortKey>& keys,
   return out;
 }
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking

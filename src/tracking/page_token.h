@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "metastore/database.h"
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 
 // Keyset page tokens: base64 of a JSON object holding the last row's sort values and a
 // fingerprint of the query that produced them, so a token replayed against another query is
@@ -39,4 +39,4 @@ std::string EncodePageToken(const PageCursor& cursor);
 core::Result<PageCursor> DecodePageToken(std::string_view token, uint64_t expected_fingerprint,
                                          size_t expected_positions);
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking

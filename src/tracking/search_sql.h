@@ -5,10 +5,10 @@
 
 #include "core/status.h"
 #include "metastore/database.h"
-#include "tracking/internal/page_token.h"
+#include "tracking/page_token.h"
 #include "tracking/search_filter.h"
 
-namespace lakeml::tracking::internal {
+namespace lakeml::tracking {
 
 // Translates parsed search filters and order_by items into SQL with bound parameters only (user
 // text never reaches the SQL string), portable across SQLite and PostgreSQL. Pure functions,
@@ -59,4 +59,4 @@ std::string SortColumnsSql(const std::vector<SortKey>& keys);
 // " AND (...)": rows strictly after `positions` in the order of `keys` (lexicographic).
 SqlFragment KeysetSql(const std::vector<SortKey>& keys, const std::vector<SortPosition>& positions);
 
-}  // namespace lakeml::tracking::internal
+}  // namespace lakeml::tracking
