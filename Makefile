@@ -23,7 +23,7 @@ all: build
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DLAKEML_WERROR=ON \
-	  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCMAKE_CXX_FLAGS=-Wno-restrict $(CMAKE_ARGS)
+	  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" $(CMAKE_ARGS)
 
 configure: $(BUILD_DIR)/build.ninja
 

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Builds lakeml in Release, starts `lakeml server` on a free loopback port with a fresh data
-# directory, runs bench/tracking_bench against it and stops the server. See bench/README.md.
+# directory, runs bench/tracking_bench (or, with --registry, bench/registry_bench) against it and
+# stops the server. See bench/README.md.
 #
-#   scripts/bench.sh [--postgres URI|auto] [--seconds N] [--runs N] [--json FILE]
+#   scripts/bench.sh [--registry] [--postgres URI|auto] [--seconds N] [--runs N] [--json FILE]
 #                    [--build-dir DIR] [--no-build] [--keep-data]
+#
+# --registry       benchmark the model registry instead of tracking: 1,000 models x 20 versions,
+#                  then search, get-latest-versions, alias lookup and get-version latencies
 #
 # --postgres URI   use PostgreSQL as the backend store (default: SQLite in the data directory);
 #                  `auto` starts the throwaway cluster of scripts/start-postgres.sh and benchmarks
 #                  a fresh database in it (dropped afterwards unless --keep-data).
 #                  The server's RSS is measured; PostgreSQL's own memory is not.
 # --seconds N      duration of each timed workload (default 10)
-# --runs N         runs to populate for search_runs and get_run (default 10000)
+# --runs N         runs to populate for search_runs and get_run (default 10000; not --registry)
 # --json FILE      also save the results as JSON
 # --no-build       use the binaries already in the build directory (default build-release)
 # --keep-data      keep the temporary data directory and server log
-# Extra arguments after `--` go to tracking_bench unchanged.
+# Extra arguments after `--` go to the driver unchanged (e.g. `-- --models 200` for registry_bench).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,10 +29,12 @@ runs=10000
 json_out=
 build=1
 keep_data=0
+registry=0
 driver_args=()
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --registry) registry=1 ;;
     --postgres) postgres_uri=$2; shift ;;
     --seconds) seconds=$2; shift ;;
     --runs) runs=$2; shift ;;
@@ -37,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0 ;;
     --keep-data) keep_data=1 ;;
     --) shift; driver_args=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0" >&2; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" >&2; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -48,10 +54,11 @@ log() { echo "bench.sh: $*" >&2; }
 if [[ $build -eq 1 ]]; then
   # -j1 by default: the benchmark machine is often a small shared box; override with JOBS=N.
   cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAKEML_BUILD_BENCH=ON >&2
-  ninja -C "$build_dir" -j "${JOBS:-1}" lakeml tracking_bench >&2
+  ninja -C "$build_dir" -j "${JOBS:-1}" lakeml tracking_bench registry_bench >&2
 fi
 server_bin=$build_dir/bin/lakeml
 driver_bin=$build_dir/bin/tracking_bench
+((registry)) && driver_bin=$build_dir/bin/registry_bench
 for bin in "$server_bin" "$driver_bin"; do
   [[ -x $bin ]] || { log "missing $bin (build it, or drop --no-build)"; exit 1; }
 done
@@ -114,7 +121,8 @@ log "starting $server_bin ${server_args[*]} (backend: $backend)"
 server_pid=$!
 
 driver=("$driver_bin" --url "http://127.0.0.1:$port" --server-pid "$server_pid"
-        --seconds "$seconds" --runs "$runs" --label "$backend")
+        --seconds "$seconds" --label "$backend")
+((registry)) || driver+=(--runs "$runs")
 [[ -n $json_out ]] && driver+=(--json "$json_out")
 status=0
 "${driver[@]}" "${driver_args[@]}" || status=$?

@@ -62,8 +62,12 @@ if [[ ! -x /usr/lib/postgresql/15/bin/pg_ctl ]]; then
   log "warning: /usr/lib/postgresql/15/bin/pg_ctl not found after installing postgresql"
 fi
 
-if [[ -f "$repo/tests/npm/package-lock.json" ]]; then
-  log "npm ci in tests/npm"
-  (cd "$repo/tests/npm" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+# The npm clients and validators the tests drive: the `mlflow` REST client, and DuckDB,
+# hyparquet and parquet-wasm for Parquet interop.
+for dir in tests/npm tests/interop; do
+  if [[ -f "$repo/$dir/package-lock.json" ]]; then
+    log "npm ci in $dir"
+    (cd "$repo/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done
 log "done"
