@@ -2,6 +2,8 @@
 //   parquet_tool write-sample <out.parquet> <uncompressed|snappy|gzip|zstd> [rows]
 //   parquet_tool hash <file.parquet>      prints the table hash (8 hex digits) and row count
 //   parquet_tool info <file.parquet>      prints schema, row groups and chunk statistics
+//   parquet_tool write-table <dir> [rows] writes a Delta table (create, append, delete) and
+//                                         prints "<file> <hash> <rows>" for each live data file
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,7 @@
 
 #include "storage/parquet_reader.h"
 #include "storage/parquet_writer.h"
+#include "storage/table.h"
 #include "storage/table_hash.h"
 
 namespace lakeml::storage {
@@ -211,6 +214,69 @@ int Info(const std::string& path) {
   return 0;
 }
 
+// Rows of `batch` whose id (column 0) is not a multiple of 10: what write-table's DELETE keeps.
+std::vector<bool> KeepMask(const ColumnBatch& batch) {
+  std::vector<bool> keep;
+  for (size_t row = 0; row < batch.num_rows(); ++row)
+    keep.push_back(batch.columns[0].Int(row) % 10 != 0);
+  return keep;
+}
+
+ColumnBatch KeptRows(const ColumnBatch& batch) {
+  std::vector<bool> keep = KeepMask(batch);
+  ColumnBatch out;
+  out.schema = batch.schema;
+  for (const Column& column : batch.columns) {
+    Column kept(column.type());
+    for (size_t row = 0; row < column.size(); ++row) {
+      if (!keep[row]) continue;
+      if (column.IsNull(row)) {
+        kept.AppendNull();
+      } else if (column.type() == DataType::kFloat || column.type() == DataType::kDouble) {
+        kept.AppendDouble(column.Double(row));
+      } else if (column.type() == DataType::kString || column.type() == DataType::kBinary) {
+        kept.AppendBytes(column.Bytes(row));
+      } else {
+        kept.AppendInt(column.Int(row));
+      }
+    }
+    out.columns.push_back(std::move(kept));
+  }
+  return out;
+}
+
+// Version 0: CREATE TABLE AS SELECT with `rows` sample rows; version 1: append of rows/2 more;
+// version 2: DELETE WHERE id % 10 = 0, which rewrites both files. The live files are then the
+// two rewritten ones, in that order; their expected hashes come from the intended data.
+int WriteTable(const std::string& dir, size_t rows) {
+  std::vector<ColumnBatch> first;
+  first.push_back(SampleBatch(rows));
+  std::vector<ColumnBatch> second;
+  second.push_back(SampleBatch(rows / 2));
+  TableOptions options;
+  options.parquet.row_group_rows = 3000;
+  auto table = Table::Create(dir, first[0].schema, first, options);
+  if (!table.ok()) return Fail(table.status());
+  auto appended = (*table)->Append(second);
+  if (!appended.ok()) return Fail(appended.status());
+  auto deleted = (*table)->DeleteWhere(
+      [](const ColumnBatch& batch) -> core::Result<std::vector<bool>> { return KeepMask(batch); },
+      "id % 10 = 0");
+  if (!deleted.ok()) return Fail(deleted.status());
+  auto snapshot = (*table)->LatestSnapshot();
+  if (!snapshot.ok()) return Fail(snapshot.status());
+  const std::vector<AddAction>& files = (*snapshot)->files();
+  if (files.size() != 2) return Fail(core::Internal("expected 2 live files, got {}", files.size()));
+  const ColumnBatch* sources[] = {&first[0], &second[0]};
+  for (size_t i = 0; i < files.size(); ++i) {
+    ColumnBatch kept = KeptRows(*sources[i]);
+    auto hash = TableHash(std::span<const ColumnBatch>(&kept, 1));
+    if (!hash.ok()) return Fail(hash.status());
+    std::printf("%s %08x %zu\n", files[i].path.c_str(), *hash, kept.num_rows());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace lakeml::storage
 
@@ -222,9 +288,14 @@ int main(int argc, char** argv) {
   }
   if (argc == 3 && std::strcmp(argv[1], "hash") == 0) return Hash(argv[2]);
   if (argc == 3 && std::strcmp(argv[1], "info") == 0) return Info(argv[2]);
+  if (argc >= 3 && std::strcmp(argv[1], "write-table") == 0) {
+    size_t rows = argc >= 4 ? std::stoul(argv[3]) : 10000;
+    return WriteTable(argv[2], rows);
+  }
   std::fprintf(stderr,
                "usage: parquet_tool write-sample <out> <uncompressed|snappy|gzip|zstd> [rows]\n"
                "       parquet_tool hash <file>\n"
-               "       parquet_tool info <file>\n");
+               "       parquet_tool info <file>\n"
+               "       parquet_tool write-table <dir> [rows]\n");
   return 2;
 }
