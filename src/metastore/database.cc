@@ -43,6 +43,16 @@ std::vector<std::string_view> SplitStatements(std::string_view sql) {
   return statements;
 }
 
+// Migrations are written once for both dialects; the one SQLite-only clause they use,
+// `WITHOUT ROWID` after a CREATE TABLE, is dropped for PostgreSQL, which has no rowid to omit.
+std::string_view ForDialect(std::string_view statement, Dialect dialect) {
+  constexpr std::string_view kWithoutRowid = " WITHOUT ROWID";
+  if (dialect != Dialect::kSqlite && statement.ends_with(kWithoutRowid)) {
+    statement.remove_suffix(kWithoutRowid.size());
+  }
+  return statement;
+}
+
 core::Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
   if (path.empty()) return core::InvalidArgument("sqlite database uri names no file");
   std::filesystem::path file{std::string(path)};
@@ -142,7 +152,7 @@ core::Status ApplyMigrations(Database& db, const std::vector<Migration>& migrati
         return core::Status::Ok();
       }
       for (std::string_view statement : SplitStatements(next->sql)) {
-        auto executed = txn.Execute(statement);
+        auto executed = txn.Execute(ForDialect(statement, txn.dialect()));
         if (!executed.ok()) {
           return core::Status(executed.status().code(),
                               fmt::format("schema migration {} ({}) failed: {}", next->version,

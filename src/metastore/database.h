@@ -78,11 +78,11 @@ class Database {
   virtual Dialect dialect() const = 0;
 
   // Runs `work` in a read-write transaction and commits iff it returns OK; its Status is
-  // returned. On SQLite every write runs on one writer thread that commits the work of several
-  // waiting callers together (group commit), each isolated by a savepoint so one caller's failure
-  // rolls back only its own changes; callers never see "database is locked". `work` may run more
-  // than once if the database reports a transient conflict (kAborted), so it must not have side
-  // effects outside the transaction.
+  // returned. On SQLite writes run one group at a time on one connection, committing the work
+  // of several waiting callers together (group commit), each isolated by a savepoint so one
+  // caller's failure rolls back only its own changes; callers never see "database is locked".
+  // `work` may run on another caller's thread, and more than once if the database reports a
+  // transient conflict (kAborted), so it must not have side effects outside the transaction.
   virtual core::Status Write(const TransactionWork& work) = 0;
 
   // Runs `work` on a consistent read snapshot. Reads run concurrently with each other and with

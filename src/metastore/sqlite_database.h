@@ -6,7 +6,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -21,25 +20,27 @@ struct SqliteOptions {
   int max_readers = 8;
   // How long a connection waits for a lock held by another process before failing (kAborted).
   int busy_timeout_ms = 5000;
-  // Most callers' works committed in one transaction by the writer thread.
+  // Most callers' works committed in one transaction.
   size_t max_group_size = 256;
 };
 
 // The metadata database on one SQLite file in WAL mode (synchronous=NORMAL, foreign_keys=ON,
 // case_sensitive_like=ON, so LIKE matches case as in MLflow).
 //
-// Writes: one writer connection owned by a writer thread. Write() queues the caller's work and
-// blocks; the writer takes every queued work (up to max_group_size), runs each inside its own
-// SAVEPOINT of one BEGIN IMMEDIATE transaction, rolls back only the works that fail, and commits
-// the rest together (group commit). Each caller gets its own Status once the COMMIT is done; if
-// the COMMIT fails, every caller of that group gets its error. Works run on the writer thread, so
-// a work must not call back into this Database.
+// Writes: one writer connection, used by one Write() at a time. Write() queues the caller's work;
+// if no other Write() is committing, the caller takes every queued work (up to max_group_size),
+// runs each inside its own SAVEPOINT of one BEGIN IMMEDIATE transaction, rolls back only the
+// works that fail, commits the rest together (group commit) and hands over to the next queued
+// caller, if any. Otherwise the caller waits until its work is committed or it is handed over.
+// Each caller gets its own Status once the COMMIT is done; if the COMMIT fails, every caller of
+// that group gets its error. A work may run on another caller's thread, so it must not call back
+// into this Database.
 //
 // Reads: a pool of query_only reader connections, each Read() inside a deferred BEGIN ... COMMIT
 // so it sees one snapshot while the writer goes on.
 //
-// Thread-safe. The destructor finishes queued writes, stops the writer thread and closes all
-// connections; no Write/Read may be in flight or start during destruction.
+// Thread-safe. The destructor closes all connections; no Write/Read may be in flight or start
+// during destruction.
 class SqliteDatabase final : public Database {
  public:
   // Opens (creating if missing) the database file at `path`; does not migrate the schema (see
@@ -65,7 +66,6 @@ class SqliteDatabase final : public Database {
  private:
   struct PendingWrite;
 
-  void WriterLoop();
   // Runs `group` in one transaction and sets each PendingWrite's status (not its done flag).
   void CommitGroup(const std::vector<PendingWrite*>& group);
   core::Result<std::unique_ptr<SqliteConnection>> CheckoutReader();
@@ -74,20 +74,20 @@ class SqliteDatabase final : public Database {
   const std::string path_;
   const SqliteOptions options_;
 
-  // Used only by the writer thread once it runs.
+  // Used only by the committing Write() (see committing_).
   std::unique_ptr<SqliteConnection> writer_;
 
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;  // Signals the writer: work queued, or stopping.
   std::deque<PendingWrite*> queue_;   // Guarded by queue_mu_; entries live on callers' stacks.
   bool stopping_ = false;             // Guarded by queue_mu_.
+  // Guarded by queue_mu_: a Write() is committing a group, or has handed over to the queue's
+  // front; whoever sets it owns writer_ until it clears it or hands over.
+  bool committing_ = false;
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;  // Signals: a reader was returned or dropped.
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // Guarded by readers_mu_.
   int open_readers_ = 0;  // Guarded by readers_mu_; idle plus checked out.
-
-  std::thread writer_thread_;  // Last member: starts after, and is joined before, the rest.
 };
 
 }  // namespace lakeml::metastore

@@ -1,7 +1,11 @@
 #include "server/http_server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -121,6 +125,15 @@ void WriteMlflowError(httplib::Response& response, std::string_view error_code, 
 HttpServer::HttpServer(HttpServerOptions options)
     : options_(std::move(options)), host_allowlist_(options_.allowed_hosts, options_.host) {
   server_.set_tcp_nodelay(true);
+  // Replaces httplib's default options, which on Linux set SO_REUSEPORT (letting a second server
+  // bind the same port and silently take half the connections). SO_REUSEADDR only allows a
+  // restart to bind while old connections linger in TIME_WAIT. Called on the listening socket
+  // only, which is how Bind() finds it.
+  server_.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket_ = sock;
+  });
   server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
   server_.set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
   server_.set_read_timeout(options_.read_timeout_seconds, 0);
@@ -188,15 +201,20 @@ bool HttpServer::AddRaw(HttpMethod method, std::string_view pattern, RawHandler 
 }
 
 core::Result<int> HttpServer::Bind() {
-  if (options_.port == 0) {
-    int port = server_.bind_to_any_port(options_.host);
+  int port = options_.port;
+  if (port == 0) {
+    port = server_.bind_to_any_port(options_.host);
     if (port <= 0) return core::Unavailable("cannot bind to {}:<any port>", options_.host);
-    return port;
+  } else if (!server_.bind_to_port(options_.host, port)) {
+    return core::Unavailable("cannot bind to {}:{}", options_.host, port);
   }
-  if (!server_.bind_to_port(options_.host, options_.port)) {
-    return core::Unavailable("cannot bind to {}:{}", options_.host, options_.port);
+  // The packaged httplib listens with a backlog of 5: more clients connecting at once than that
+  // overflow the accept queue and wait for a SYN retransmit (~1 s). Listening again on the
+  // bound socket only raises the backlog.
+  if (listen_socket_ >= 0 && ::listen(listen_socket_, SOMAXCONN) != 0) {
+    spdlog::warn("cannot raise the listen backlog: {}", std::strerror(errno));
   }
-  return options_.port;
+  return port;
 }
 
 core::Status HttpServer::Listen() {

@@ -137,6 +137,8 @@ class HttpServer {
   HostAllowlist host_allowlist_;
   Router<Route> router_;
   httplib::Server server_;
+  // The listening socket, captured when httplib creates it during Bind(); -1 before that.
+  int listen_socket_ = -1;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> listen_entered_{false};
   std::atomic<bool> listen_returned_{false};

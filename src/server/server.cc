@@ -5,15 +5,15 @@
 
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
-#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "server/artifacts_api.h"
+#include "server/embedded_stores.h"
 #include "server/http_server.h"
 #include "server/logged_models_api.h"
+#include "server/registry_api.h"
 #include "server/tracking_api.h"
 
 #ifndef LAKEML_VERSION
@@ -21,22 +21,6 @@
 #endif
 
 namespace lakeml::server {
-namespace {
-
-namespace fs = std::filesystem;
-
-// New experiments get "mlflow-artifacts:/<id>", which clients resolve against this server's
-// artifact proxy (reference §7.3).
-constexpr std::string_view kDefaultArtifactRoot = "mlflow-artifacts:/";
-
-core::Status CreateDirectory(const fs::path& path) {
-  std::error_code error;
-  fs::create_directories(path, error);
-  if (error) return core::Internal("cannot create directory '{}': {}", path.string(), error.message());
-  return core::Status::Ok();
-}
-
-}  // namespace
 
 std::string_view Version() { return LAKEML_VERSION; }
 
@@ -44,22 +28,12 @@ core::Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& option
   std::unique_ptr<Server> server(new Server());
   server->options_ = options;
 
-  const fs::path data_dir = fs::absolute(options.data_dir);
-  LAKEML_RETURN_IF_ERROR(CreateDirectory(data_dir));
-  // A plain file path is unambiguous, unlike the slash-counting of sqlite:// URIs.
-  const std::string database_uri = options.backend_store_uri.empty()
-                                       ? (data_dir / "lakeml.db").string()
-                                       : options.backend_store_uri;
-  const fs::path artifacts_root = options.artifacts_destination.empty()
-                                      ? data_dir / "artifacts"
-                                      : fs::absolute(options.artifacts_destination);
-  LAKEML_RETURN_IF_ERROR(CreateDirectory(artifacts_root));
-
-  LAKEML_ASSIGN_OR_RETURN(server->database_, metastore::OpenDatabase(database_uri));
-  server->store_ = std::make_unique<tracking::TrackingStore>(*server->database_, server->clock_,
-                                                             std::string(kDefaultArtifactRoot));
-  LAKEML_RETURN_IF_ERROR(server->store_->Initialize());
-  server->artifacts_ = std::make_unique<tracking::ArtifactStore>(artifacts_root);
+  StoreLocations locations;
+  locations.data_dir = options.data_dir;
+  locations.backend_store_uri = options.backend_store_uri;
+  locations.artifacts_destination = options.artifacts_destination;
+  LAKEML_ASSIGN_OR_RETURN(server->stores_, OpenEmbeddedStores(locations));
+  EmbeddedStores& stores = *server->stores_;
 
   HttpServerOptions http_options;
   http_options.host = options.host;
@@ -69,13 +43,15 @@ core::Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& option
   http_options.keep_alive_timeout_seconds = options.keep_alive_timeout_seconds;
   server->http_ = std::make_unique<HttpServer>(std::move(http_options));
 
-  server->tracking_api_ = std::make_unique<TrackingApi>(*server->store_, *server->artifacts_);
-  server->artifacts_api_ = std::make_unique<ArtifactsApi>(*server->store_, *server->artifacts_);
+  server->tracking_api_ = std::make_unique<TrackingApi>(*stores.tracking, *stores.artifacts);
+  server->artifacts_api_ = std::make_unique<ArtifactsApi>(*stores.tracking, *stores.artifacts);
   server->logged_models_api_ =
-      std::make_unique<LoggedModelsApi>(*server->store_, *server->artifacts_);
+      std::make_unique<LoggedModelsApi>(*stores.tracking, *stores.artifacts);
+  server->registry_api_ = std::make_unique<RegistryApi>(*stores.registry, *stores.artifacts);
   server->tracking_api_->RegisterRoutes(*server->http_);
   server->artifacts_api_->RegisterRoutes(*server->http_);
   server->logged_models_api_->RegisterRoutes(*server->http_);
+  server->registry_api_->RegisterRoutes(*server->http_);
   server->http_->AddRaw(HttpMethod::kGet, "/health", [](HttpExchange& exchange) {
     exchange.response.set_content("OK", "text/plain");
   });
@@ -90,8 +66,8 @@ core::Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& option
         "listening on all interfaces, but only localhost Host headers are allowed; pass "
         "--allowed-hosts with the names clients use");
   }
-  spdlog::info("lakeml {} tracking server: database {}, artifacts {}", Version(), database_uri,
-               artifacts_root.string());
+  spdlog::info("lakeml {} tracking server: database {}, artifacts {}", Version(),
+               stores.database_uri, stores.artifacts_root.string());
   return server;
 }
 

@@ -5,11 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.h"
 #include "core/status.h"
-#include "metastore/database.h"
-#include "tracking/artifact_store.h"
-#include "tracking/tracking_store.h"
 
 namespace lakeml::server {
 
@@ -17,6 +13,8 @@ class HttpServer;
 class TrackingApi;
 class ArtifactsApi;
 class LoggedModelsApi;
+class RegistryApi;
+struct EmbeddedStores;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -32,9 +30,10 @@ struct ServerOptions {
 // The lakeml version string (the CMake project version).
 std::string_view Version();
 
-// The tracking server: opens the metadata database and the artifact store named by the options,
-// registers the MLflow tracking, logged-model and artifact routes plus `GET /health` and
-// `GET /version`, and binds the port. Run() serves until Stop().
+// The tracking server: opens the metadata database, the artifact store and the model registry
+// named by the options (OpenEmbeddedStores), registers the MLflow tracking, logged-model,
+// registry and artifact routes plus `GET /health` and `GET /version`, and binds the port.
+// Run() serves until Stop().
 // Create(), Run() and the destructor are called from one thread; Stop() from any thread.
 class Server {
  public:
@@ -62,13 +61,11 @@ class Server {
 
   ServerOptions options_;
   int port_ = 0;
-  core::SystemClock clock_;
-  std::unique_ptr<metastore::Database> database_;
-  std::unique_ptr<tracking::TrackingStore> store_;
-  std::unique_ptr<tracking::ArtifactStore> artifacts_;
+  std::unique_ptr<EmbeddedStores> stores_;
   std::unique_ptr<TrackingApi> tracking_api_;
   std::unique_ptr<ArtifactsApi> artifacts_api_;
   std::unique_ptr<LoggedModelsApi> logged_models_api_;
+  std::unique_ptr<RegistryApi> registry_api_;
   // Last: destroyed (and stopped) first, while the stores its handlers use still exist.
   std::unique_ptr<HttpServer> http_;
 };

@@ -1,5 +1,6 @@
 #include "tracking/search_sql.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -316,9 +317,16 @@ core::Result<SortSpec> RunSortSpec(const std::vector<std::string>& order_by) {
         const std::string_view table = item.entity == EntityType::kMetric  ? "latest_metrics"
                                        : item.entity == EntityType::kParam ? "params"
                                                                            : "tags";
-        spec.joins.sql += fmt::format(" LEFT JOIN {0} {1} ON {1}.run_id = r.run_id AND {1}.key = ?",
-                                      table, alias);
+        const std::string join = fmt::format(
+            " LEFT JOIN {0} {1} ON {1}.run_id = r.run_id AND {1}.key = ?", table, alias);
+        spec.joins.sql += join;
         spec.joins.params.emplace_back(item.key);
+        if (spec.keys.empty() && item.entity == EntityType::kMetric) {
+          spec.leading_metric = item.key;
+        } else {
+          spec.trailing_joins.sql += join;
+          spec.trailing_joins.params.emplace_back(item.key);
+        }
         key.value_sql = alias + ".value";
         key.value_type =
             item.entity == EntityType::kMetric ? SortValueType::kReal : SortValueType::kText;
@@ -379,6 +387,99 @@ std::string OrderBySql(const std::vector<SortKey>& keys) {
     sql += keys[i].value_sql + (keys[i].ascending ? " ASC" : " DESC");
   }
   return sql;
+}
+
+std::vector<SqlFragment> RunSearchStatements(const RunSearchQuery& query) {
+  const SortSpec& sort = *query.sort;
+  const std::vector<SortPosition> no_positions;
+  const std::vector<SortPosition>& after = query.after != nullptr ? *query.after : no_positions;
+  const std::string experiments = [&] {
+    std::string placeholders;
+    for (size_t i = 0; i < query.experiment_ids->size(); ++i) {
+      placeholders += i == 0 ? "?" : ", ?";
+    }
+    return placeholders;
+  }();
+  auto add_experiment_ids = [&](std::vector<Value>& params) {
+    for (int64_t id : *query.experiment_ids) params.emplace_back(id);
+  };
+  auto add_params = [](std::vector<Value>& params, const std::vector<Value>& more) {
+    params.insert(params.end(), more.begin(), more.end());
+  };
+  const std::string select =
+      fmt::format("SELECT {}{} FROM ", query.select_columns, SortColumnsSql(sort.keys));
+
+  if (!sort.leading_metric) {
+    const SqlFragment keyset = KeysetSql(sort.keys, after);
+    SqlFragment statement;
+    statement.sql = fmt::format(
+        "{}runs r{} WHERE r.experiment_id IN ({}) AND r.lifecycle_stage IN "
+        "{}{}{}{} LIMIT ?",
+        select, sort.joins.sql, experiments, query.stages_sql, query.filter->sql, keyset.sql,
+        OrderBySql(sort.keys));
+    statement.params = sort.joins.params;
+    add_experiment_ids(statement.params);
+    add_params(statement.params, query.filter->params);
+    add_params(statement.params, keyset.params);
+    return {std::move(statement)};
+  }
+
+  // The first key splits the runs into three ranks (0: a number, 1: NaN, 2: missing; see
+  // RunSortSpec) read in that order; within a rank the order is the remaining keys', after the
+  // metric value for rank 0. The page token's rank says where to resume: earlier ranks are done,
+  // its own rank continues after the token's position, later ranks start from their beginning.
+  const SortKey& metric = sort.keys.front();
+  const std::vector<SortKey> rest(sort.keys.begin() + 1, sort.keys.end());
+  const std::vector<SortPosition> rest_after =
+      after.empty() ? std::vector<SortPosition>()
+                    : std::vector<SortPosition>(after.begin() + 1, after.end());
+  const int64_t resume_rank = after.empty() ? 0 : after.front().rank;
+  const std::string rest_order = OrderBySql(rest).substr(std::string_view(" ORDER BY ").size());
+
+  std::vector<SqlFragment> statements;
+  for (int64_t rank = std::max<int64_t>(resume_rank, 0); rank <= 2; ++rank) {
+    const bool resuming = !after.empty() && rank == resume_rank;
+    SqlFragment keyset;
+    if (resuming) keyset = KeysetSql(rest, rest_after);
+    std::string order = rest_order;
+    if (rank == 0) {
+      order = fmt::format("{} {}, {}", metric.value_sql, metric.ascending ? "ASC" : "DESC", order);
+      if (resuming) {
+        // The bound on the value alone lets the index walk start at the token's position.
+        const Value& position = after.front().value;
+        SqlFragment rest_keyset = std::move(keyset);
+        keyset.sql = fmt::format(" AND {0} {1}= ? AND ({0} {1} ? OR ({0} = ?{2}))",
+                                 metric.value_sql, metric.ascending ? ">" : "<", rest_keyset.sql);
+        keyset.params = {position, position, position};
+        add_params(keyset.params, rest_keyset.params);
+      }
+    }
+    SqlFragment statement;
+    if (rank < 2) {
+      // CROSS JOIN keeps SQLite from reordering the join: latest_metrics_order drives it.
+      statement.sql = fmt::format(
+          "{}latest_metrics o0 CROSS JOIN runs r{} WHERE o0.experiment_id IN ({}) AND o0.key = ? "
+          "AND o0.is_nan = {} AND r.run_id = o0.run_id AND r.lifecycle_stage IN {}{}{} ORDER BY "
+          "{} LIMIT ?",
+          select, sort.trailing_joins.sql, experiments, rank, query.stages_sql, query.filter->sql,
+          keyset.sql, order);
+      statement.params = sort.trailing_joins.params;
+      add_experiment_ids(statement.params);
+      statement.params.emplace_back(*sort.leading_metric);
+    } else {
+      statement.sql = fmt::format(
+          "{}runs r{} WHERE r.experiment_id IN ({}) AND r.lifecycle_stage IN {} AND o0.run_id IS "
+          "NULL{}{} ORDER BY {} LIMIT ?",
+          select, sort.joins.sql, experiments, query.stages_sql, query.filter->sql, keyset.sql,
+          order);
+      statement.params = sort.joins.params;
+      add_experiment_ids(statement.params);
+    }
+    add_params(statement.params, query.filter->params);
+    add_params(statement.params, keyset.params);
+    statements.push_back(std::move(statement));
+  }
+  return statements;
 }
 
 std::string SortColumnsSql(const std::vector<SortKey>& keys) {

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -37,6 +40,10 @@ struct SortSpec {
   SqlFragment joins;
   std::vector<SortKey> keys;
   std::vector<std::string> description;
+  // Set when the first order_by item is a metric (its key, joined as `o0`); then
+  // `trailing_joins` holds `joins` without o0's, for statements that read o0 themselves.
+  std::optional<std::string> leading_metric;
+  SqlFragment trailing_joins;
 };
 
 // search-runs: conditions (each starting with " AND ") over the runs table aliased `r`; one
@@ -45,6 +52,26 @@ core::Result<SqlFragment> RunFilterSql(const std::vector<FilterClause>& clauses,
                                        metastore::Dialect dialect);
 // search-runs order: the given items, then `start_time DESC` unless given, then `run_id ASC`.
 core::Result<SortSpec> RunSortSpec(const std::vector<std::string>& order_by);
+
+// What one runs/search page selects from: runs of `experiment_ids` (non-empty) in the
+// lifecycle stages `stages_sql` (an SQL "(...)" list), matching `filter`, ordered by `sort`,
+// after `after` (the page token's positions; empty on the first page).
+struct RunSearchQuery {
+  std::string_view select_columns;  // over `r`; the sort columns follow them
+  const std::vector<int64_t>* experiment_ids = nullptr;
+  std::string_view stages_sql;
+  const SqlFragment* filter = nullptr;
+  const SortSpec* sort = nullptr;
+  const std::vector<SortPosition>* after = nullptr;
+};
+
+// The statements that together yield the page's rows in order: run them one after another,
+// each with a row limit bound as its last parameter (its SQL ends in "LIMIT ?"), until enough
+// rows are read. One statement, unless the first sort key is a metric: then up to three, for
+// runs whose metric is a number, NaN, and missing (that order in both directions). The first
+// two walk latest_metrics_order for the experiment in sort order, so a page reads about as many
+// index entries as the filter needs to fill it instead of every run of the experiment.
+std::vector<SqlFragment> RunSearchStatements(const RunSearchQuery& query);
 
 // search-experiments: conditions over the experiments table aliased `e`.
 core::Result<SqlFragment> ExperimentFilterSql(const std::vector<FilterClause>& clauses,

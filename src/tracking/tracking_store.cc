@@ -439,8 +439,10 @@ core::Result<RunDataBatch> PrepareBatch(const std::vector<Metric>& metrics,
   return batch;
 }
 
-// Writes a prepared batch to an active run inside the caller's transaction.
-core::Status WriteRunData(Transaction& tx, const std::string& run_id, const RunDataBatch& batch) {
+// Writes a prepared batch to an active run of experiment `experiment_id` inside the caller's
+// transaction.
+core::Status WriteRunData(Transaction& tx, const std::string& run_id, int64_t experiment_id,
+                          const RunDataBatch& batch) {
   if (!batch.params.empty()) {
     std::map<std::string, std::string> existing;
     if (batch.params.size() == 1) {
@@ -504,19 +506,21 @@ core::Status WriteRunData(Transaction& tx, const std::string& run_id, const RunD
     std::vector<Value> latest_values;
     for (const auto& [key, point] : latest) {
       latest_values.insert(latest_values.end(),
-                           {run_id, key, std::get<2>(point), std::get<3>(point), std::get<1>(point),
-                            std::get<0>(point)});
+                           {run_id, experiment_id, key, std::get<2>(point), std::get<3>(point),
+                            std::get<1>(point), std::get<0>(point)});
     }
     LAKEML_RETURN_IF_ERROR(
         ExecuteChunked(
-            tx, "INSERT INTO latest_metrics (run_id, key, value, is_nan, timestamp, step)",
+            tx,
+            "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, timestamp, "
+            "step)",
             " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, is_nan = "
             "excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
             "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
             "excluded.timestamp > latest_metrics.timestamp) OR (excluded.step = "
             "latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND "
             "excluded.value > latest_metrics.value)",
-            6, latest_values)
+            7, latest_values)
             .status());
   }
 
@@ -859,7 +863,7 @@ core::Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
                    {run.info.run_id, experiment_id, run_name, run.info.user_id, run.info.start_time,
                     run.info.artifact_uri})
             .status());
-    return WriteRunData(tx, run.info.run_id, batch);
+    return WriteRunData(tx, run.info.run_id, experiment_id, batch);
   });
   if (!db_status.ok()) return db_status;
   run.data.tags = batch.tags;
@@ -890,7 +894,7 @@ core::Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) 
   }
   RunInfo info;
   const core::Status db_status = db_.Write([&](Transaction& tx) -> core::Status {
-    LAKEML_RETURN_IF_ERROR(CheckRunActive(tx, request.run_id).status());
+    LAKEML_ASSIGN_OR_RETURN(RunState run, CheckRunActive(tx, request.run_id));
     if (request.status) {
       LAKEML_RETURN_IF_ERROR(
           tx.Execute("UPDATE runs SET status = ? WHERE run_id = ?",
@@ -905,7 +909,7 @@ core::Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) 
     if (request.run_name && !request.run_name->empty()) {
       RunDataBatch batch;
       batch.tags.push_back(Tag{std::string(kRunNameTag), *request.run_name});
-      LAKEML_RETURN_IF_ERROR(WriteRunData(tx, request.run_id, batch));
+      LAKEML_RETURN_IF_ERROR(WriteRunData(tx, request.run_id, run.experiment_id, batch));
     }
     LAKEML_ASSIGN_OR_RETURN(
         auto rows, tx.Query(fmt::format("SELECT {} FROM runs r WHERE r.run_id = ?", kRunColumns),
@@ -962,31 +966,34 @@ core::Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& reque
   fingerprint_parts.insert(fingerprint_parts.end(), sort.description.begin(),
                            sort.description.end());
   const uint64_t fingerprint = Fingerprint(fingerprint_parts);
-  SqlFragment keyset;
+  PageCursor after;
   if (!request.page_token.empty()) {
-    LAKEML_ASSIGN_OR_RETURN(
-        PageCursor cursor,
-        DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
-    keyset = KeysetSql(sort.keys, cursor.positions);
+    LAKEML_ASSIGN_OR_RETURN(after,
+                            DecodePageToken(request.page_token, fingerprint, sort.keys.size()));
   }
   Page<Run> page;
   if (experiment_ids.empty()) return page;
 
-  const std::string sql = fmt::format(
-      "SELECT {}{} FROM runs r{} WHERE r.experiment_id IN ({}) AND r.lifecycle_stage IN {}{}{}{} "
-      "LIMIT ?",
-      kRunColumns, SortColumnsSql(sort.keys), sort.joins.sql,
-      Placeholders(experiment_ids.size()), StagesSql(request.run_view_type), filter.sql, keyset.sql,
-      OrderBySql(sort.keys));
-  std::vector<Value> params = sort.joins.params;
-  for (int64_t id : experiment_ids) params.emplace_back(id);
-  params.insert(params.end(), filter.params.begin(), filter.params.end());
-  params.insert(params.end(), keyset.params.begin(), keyset.params.end());
-  params.emplace_back(request.max_results + 1);
+  const std::string_view stages = StagesSql(request.run_view_type);
+  const std::vector<SqlFragment> statements =
+      RunSearchStatements({kRunColumns, &experiment_ids, stages, &filter, &sort, &after.positions});
+  const size_t wanted = static_cast<size_t>(request.max_results) + 1;
 
   const core::Status db_status = db_.Read([&](Transaction& tx) -> core::Status {
     page = Page<Run>();
-    LAKEML_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+    std::vector<Row> rows;
+    for (const SqlFragment& statement : statements) {
+      if (rows.size() >= wanted) break;
+      std::vector<Value> params = statement.params;
+      params.emplace_back(static_cast<int64_t>(wanted - rows.size()));
+      LAKEML_ASSIGN_OR_RETURN(auto part, tx.Query(statement.sql, params));
+      if (rows.empty()) {
+        rows = std::move(part);
+      } else {
+        rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                    std::make_move_iterator(part.end()));
+      }
+    }
     const bool has_more = rows.size() > static_cast<size_t>(request.max_results);
     if (has_more) rows.erase(rows.begin() + request.max_results, rows.end());
     page.items.reserve(rows.size());
@@ -1042,8 +1049,8 @@ core::Status TrackingStore::LogBatch(const std::string& run_id, const std::vecto
   const bool single = metrics.size() + params.size() + tags.size() == 1;
   LAKEML_ASSIGN_OR_RETURN(RunDataBatch batch, PrepareBatch(metrics, params, tags, !single));
   return db_.Write([&](Transaction& tx) -> core::Status {
-    LAKEML_RETURN_IF_ERROR(CheckRunActive(tx, run_id).status());
-    return WriteRunData(tx, run_id, batch);
+    LAKEML_ASSIGN_OR_RETURN(RunState run, CheckRunActive(tx, run_id));
+    return WriteRunData(tx, run_id, run.experiment_id, batch);
   });
 }
 
@@ -1058,7 +1065,7 @@ core::Status TrackingStore::LogModel(const std::string& run_id, const std::strin
     }
   }
   return db_.Write([&](Transaction& tx) -> core::Status {
-    LAKEML_RETURN_IF_ERROR(CheckRunActive(tx, run_id).status());
+    LAKEML_ASSIGN_OR_RETURN(RunState run, CheckRunActive(tx, run_id));
     LAKEML_ASSIGN_OR_RETURN(auto rows,
                             tx.Query("SELECT value FROM tags WHERE run_id = ? AND key = ?",
                                      {run_id, std::string(kLoggedModelsTag)}));
@@ -1075,7 +1082,7 @@ core::Status TrackingStore::LogModel(const std::string& run_id, const std::strin
         Tag{std::string(kLoggedModelsTag),
             history.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
     LAKEML_RETURN_IF_ERROR(ValidateRunTag(batch.tags[0]));
-    return WriteRunData(tx, run_id, batch);
+    return WriteRunData(tx, run_id, run.experiment_id, batch);
   });
 }
 

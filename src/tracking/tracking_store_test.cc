@@ -14,6 +14,8 @@
 
 #include "core/ids.h"
 #include "metastore/database.h"
+#include "tracking/search_filter.h"
+#include "tracking/search_sql.h"
 
 namespace lakeml::tracking {
 namespace {
@@ -149,12 +151,14 @@ class TrackingStoreTest : public ::testing::TestWithParam<Backend> {
   std::vector<std::string> SearchAllPages(const std::vector<std::string>& experiment_ids,
                                           const std::string& filter,
                                           const std::vector<std::string>& order_by,
-                                          int64_t page_size) {
+                                          int64_t page_size,
+                                          ViewType view = ViewType::kActiveOnly) {
     SearchRunsRequest request;
     request.experiment_ids = experiment_ids;
     request.filter = filter;
     request.order_by = order_by;
     request.max_results = page_size;
+    request.run_view_type = view;
     std::vector<std::string> ids;
     for (int guard = 0; guard < 1000; ++guard) {
       auto page = store_->SearchRuns(request);
@@ -1068,6 +1072,91 @@ TEST_P(SearchRunsTest, PaginationWalksEveryOrderWithoutGapsOrDuplicates) {
   EXPECT_EQ(SearchAllPages({experiment_}, "metrics.rmse >= 0", {}, 2), filtered);
 }
 
+// Ordering by a metric reads runs with a number, NaN and no value as three ranges one after the
+// other (see RunSearchStatements); pages must cross each boundary without gaps or duplicates in
+// both directions, with filters, deleted runs, several experiments, +-Inf, a real 0 next to NaN
+// (both stored as 0) and latest values that moved between NaN and a number.
+TEST_P(SearchRunsTest, MetricOrderPagesAcrossNanAndMissing) {
+  struct Expected {
+    std::string run_id;
+    std::string experiment;
+    int64_t start_time;
+    std::optional<double> x;  // nullopt: never logged
+    std::optional<int> y;
+    bool has_param_a;
+    bool deleted;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::optional<double>> pattern = {std::nullopt, nan, 0.5,  0.25,
+                                                      0.5,          -inf, inf, 0.0};
+  const std::string other = NewExperiment("search-other");
+  std::vector<Expected> runs;
+  for (size_t i = 0; i < ids_.size(); ++i) {  // the fixture's runs: no x, y or p
+    runs.push_back({ids_[i], experiment_, 1000 + static_cast<int64_t>(i) * 10, std::nullopt,
+                    std::nullopt, false, false});
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::string& experiment = i < 24 ? experiment_ : other;
+    const tracking::Run run = NewRun(experiment, 1000 + (i % 5) * 10);
+    Expected expected{run.info.run_id, experiment, 1000 + (i % 5) * 10, pattern[i % 8], i,
+                      i % 3 == 0, i % 7 == 3};
+    std::vector<Metric> metrics;
+    if (i == 9) metrics.push_back(M("x", 2.0, 1, 0));   // a number, then NaN
+    if (i == 12) metrics.push_back(M("x", nan, 1, 0));  // NaN, then a number
+    if (expected.x) metrics.push_back(M("x", *expected.x, 1, 1));
+    metrics.push_back(M("y", i));
+    std::vector<Param> params;
+    if (i % 3 != 2) params.push_back({"p", i % 3 == 0 ? "a" : "b"});
+    LAKEML_ASSERT_OK(store_->LogBatch(run.info.run_id, metrics, params, {}));
+    if (expected.deleted) LAKEML_ASSERT_OK(store_->DeleteRun(run.info.run_id));
+    runs.push_back(expected);
+  }
+  auto rank = [](const Expected& run) { return !run.x ? 2 : std::isnan(*run.x) ? 1 : 0; };
+  for (bool ascending : {true, false}) {
+    for (const std::string filter : {"", "params.p = 'a'", "metrics.y >= 3"}) {
+      for (ViewType view : {ViewType::kActiveOnly, ViewType::kAll}) {
+        for (const std::vector<std::string>& experiments :
+             {std::vector<std::string>{experiment_}, std::vector<std::string>{experiment_, other}}) {
+          std::vector<Expected> matching;
+          for (const Expected& run : runs) {
+            if (std::find(experiments.begin(), experiments.end(), run.experiment) ==
+                experiments.end()) {
+              continue;
+            }
+            if (view == ViewType::kActiveOnly && run.deleted) continue;
+            if (filter == "params.p = 'a'" && !run.has_param_a) continue;
+            if (filter == "metrics.y >= 3" && !(run.y && *run.y >= 3)) continue;
+            matching.push_back(run);
+          }
+          std::sort(matching.begin(), matching.end(), [&](const Expected& a, const Expected& b) {
+            if (rank(a) != rank(b)) return rank(a) < rank(b);
+            if (rank(a) == 0 && *a.x != *b.x) return ascending ? *a.x < *b.x : *a.x > *b.x;
+            if (a.start_time != b.start_time) return a.start_time > b.start_time;
+            return a.run_id < b.run_id;
+          });
+          std::vector<std::string> expected_ids;
+          for (const Expected& run : matching) expected_ids.push_back(run.run_id);
+          const std::vector<std::string> order = {ascending ? "metrics.x ASC" : "metrics.x DESC"};
+          for (int64_t page_size : {1, 3, 5, 1000}) {
+            EXPECT_EQ(SearchAllPages(experiments, filter, order, page_size, view), expected_ids)
+                << order[0] << " filter '" << filter << "' page " << page_size << " view "
+                << static_cast<int>(view) << " experiments " << experiments.size();
+          }
+        }
+      }
+    }
+  }
+  // A second key after the metric orders within equal values, and within NaN and missing.
+  const std::vector<std::string> full =
+      SearchIds({experiment_}, "", {"metrics.x DESC", "params.p DESC"});
+  ASSERT_EQ(full.size(), 27u);  // 6 fixture runs + 24 here - 3 deleted
+  for (int64_t page_size : {1, 2, 7}) {
+    EXPECT_EQ(SearchAllPages({experiment_}, "", {"metrics.x DESC", "params.p DESC"}, page_size),
+              full);
+  }
+}
+
 TEST_P(SearchRunsTest, RequestValidation) {
   SearchRunsRequest request;
   request.experiment_ids = {experiment_};
@@ -1213,20 +1302,24 @@ TEST_P(TrackingStoreTest, SearchLatencyReport) {
     LAKEML_ASSERT_OK(store_->LogBatch(run.info.run_id, metrics, params, {}));
   }
   if (GetParam() == Backend::kSqlite) {
-    // The plan should read runs through runs_experiment_start and probe latest_metrics by its
-    // primary key, never scan it.
+    // The plan should walk latest_metrics_order for m2 in value order (no temp B-tree for the
+    // metric, only for the tie-breaking keys) and probe runs and the filter by primary key.
+    LAKEML_ASSERT_OK_AND_ASSIGN(SortSpec sort, RunSortSpec({"metrics.m2 DESC"}));
+    LAKEML_ASSERT_OK_AND_ASSIGN(auto clauses, ParseFilter("metrics.m1 > 0.5", SearchKind::kRuns));
+    LAKEML_ASSERT_OK_AND_ASSIGN(SqlFragment filter,
+                                RunFilterSql(clauses, metastore::Dialect::kSqlite));
+    const std::vector<int64_t> experiment_ids = {std::stoll(experiment)};
+    const std::vector<SqlFragment> statements = RunSearchStatements(
+        {"r.run_id", &experiment_ids, "('active')", &filter, &sort, nullptr});
     LAKEML_ASSERT_OK(db_->Read([&](metastore::Transaction& tx) -> core::Status {
-      auto plan = tx.Query(
-          "EXPLAIN QUERY PLAN SELECT r.run_id, CASE WHEN o0.run_id IS NULL THEN 2 WHEN "
-          "o0.is_nan = 1 THEN 1 ELSE 0 END, o0.value FROM runs r LEFT JOIN latest_metrics o0 ON "
-          "o0.run_id = r.run_id AND o0.key = ? WHERE r.experiment_id IN (?) AND "
-          "r.lifecycle_stage IN ('active') AND EXISTS (SELECT 1 FROM latest_metrics m WHERE "
-          "m.run_id = r.run_id AND m.key = ? AND m.is_nan = 0 AND m.value > ?) ORDER BY CASE "
-          "WHEN o0.run_id IS NULL THEN 2 WHEN o0.is_nan = 1 THEN 1 ELSE 0 END ASC, o0.value "
-          "DESC, r.start_time DESC, r.run_id ASC LIMIT ?",
-          {std::string("m2"), std::stoll(experiment), std::string("m1"), 0.5, int64_t{101}});
-      if (!plan.ok()) return plan.status();
-      for (const auto& row : *plan) std::printf("[plan] %s\n", row.Text(3).c_str());
+      for (const SqlFragment& statement : statements) {
+        std::vector<metastore::Value> params = statement.params;
+        params.emplace_back(int64_t{101});
+        auto plan = tx.Query("EXPLAIN QUERY PLAN " + statement.sql, params);
+        if (!plan.ok()) return plan.status();
+        std::printf("[plan] %s\n", statement.sql.c_str());
+        for (const auto& row : *plan) std::printf("[plan]   %s\n", row.Text(3).c_str());
+      }
       return core::Status::Ok();
     }));
   }
