@@ -47,7 +47,7 @@ void AddServerCommand(CLI::App& app) {
                       "Comma-separated Host header allowlist (default: localhost, 127.0.0.1, "
                       "[::1] and --host; '*' allows any)");
   command->add_option("--threads", flags->options.threads,
-                      "HTTP worker threads (default: max(16, 4 x cores))")
+                      "HTTP worker threads (default: max(64, 8 x cores))")
       ->check(CLI::Range(0, 4096));
   command->callback([flags] {
     flags->options.allowed_hosts = SplitList(flags->allowed_hosts);

@@ -27,7 +27,9 @@ std::optional<std::string_view> AsView(const std::optional<std::string>& value) 
 
 int DefaultThreadCount() {
   int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return std::max(16, 4 * std::max(cores, 1));
+  // httplib parks one thread on each idle keep-alive connection (for up to 5 s), so the pool
+  // bounds concurrent clients, not CPU use: a 17th client of a 16-thread pool would stall.
+  return std::max(64, 8 * std::max(cores, 1));
 }
 
 }  // namespace

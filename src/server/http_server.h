@@ -77,7 +77,7 @@ void WriteMlflowError(httplib::Response& response, std::string_view error_code, 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 5000;  // 0 picks a free port (see HttpServer::Bind)
-  int threads = 0;  // 0 → max(16, 4 × hardware threads)
+  int threads = 0;  // 0 → max(64, 8 × hardware threads)
   std::vector<std::string> allowed_hosts;  // see HostAllowlist; empty → defaults
   size_t max_json_body_bytes = 16u << 20;
   int read_timeout_seconds = 60;

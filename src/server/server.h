@@ -23,7 +23,7 @@ struct ServerOptions {
   std::string backend_store_uri;      // default: <data_dir>/lakeml.db (SQLite)
   std::string artifacts_destination;  // default: <data_dir>/artifacts
   std::vector<std::string> allowed_hosts;  // Host allowlist; empty → localhost + bind host; "*" off
-  int threads = 0;                         // 0 → max(16, 4 × cores)
+  int threads = 0;                         // 0 → max(64, 8 × cores)
   int keep_alive_timeout_seconds = 5;
 };
 
