@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/percent_decode.h"
 #include "registry/model_uri.h"
 #include "tracking/page_token.h"
 #include "tracking/search_sql.h"
@@ -81,31 +82,6 @@ std::string EscapeForMessage(std::string_view raw) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecodeOnce(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      const int high = HexValue(in[i + 1]);
-      const int low = HexValue(in[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(in[i]);
-  }
-  return out;
-}
-
 // RFC 3986 scheme of `uri`, lower-cased, or "" when it has none.
 std::string SchemeOf(std::string_view uri) {
   const size_t colon = uri.find(':');
@@ -152,7 +128,7 @@ core::Status CheckNoTraversal(std::string_view source) {
   std::string decoded(source);
   bool stable = false;
   for (int round = 0; round < kMaxDecodeRounds; ++round) {
-    std::string next = PercentDecodeOnce(decoded);
+    std::string next = core::PercentDecodeOnce(decoded);
     if (next == decoded) {
       stable = true;
       break;
@@ -194,7 +170,7 @@ core::Result<std::string> LocalSourcePath(std::string_view source, const std::st
   }
   std::string decoded(path);
   for (int round = 0; round < kMaxDecodeRounds; ++round) {
-    std::string next = PercentDecodeOnce(decoded);
+    std::string next = core::PercentDecodeOnce(decoded);
     if (next == decoded) break;
     decoded = std::move(next);
   }
@@ -503,32 +479,6 @@ core::Result<ModelVersion> RequireVersion(Transaction& tx, const std::string& na
 
 // ---- Search SQL --------------------------------------------------------------------------
 
-std::string_view OperatorSql(Comparator comparator) {
-  switch (comparator) {
-    case Comparator::kEq:
-      return "=";
-    case Comparator::kNotEq:
-      return "!=";
-    case Comparator::kGt:
-      return ">";
-    case Comparator::kGe:
-      return ">=";
-    case Comparator::kLt:
-      return "<";
-    case Comparator::kLe:
-      return "<=";
-    case Comparator::kLike:
-      return "LIKE";
-    case Comparator::kILike:
-      return "ILIKE";
-    case Comparator::kIn:
-      return "IN";
-    case Comparator::kNotIn:
-      return "NOT IN";
-  }
-  return "=";
-}
-
 // "<column> <op> <placeholders>" for a text column; every user value becomes a parameter.
 core::Result<std::string> TextCondition(const std::string& column, const FilterClause& clause,
                                         Dialect dialect, std::vector<Value>& params) {
@@ -544,7 +494,7 @@ core::Result<std::string> TextCondition(const std::string& column, const FilterC
         return std::string(clause.comparator == Comparator::kIn ? "1 = 0" : "1 = 1");
       }
       for (const std::string& item : *list) params.emplace_back(item);
-      return fmt::format("{} {} ({})", column, OperatorSql(clause.comparator),
+      return fmt::format("{} {} ({})", column, ComparatorSql(clause.comparator),
                          Placeholders(list->size()));
     }
     case Comparator::kEq:
@@ -559,11 +509,11 @@ core::Result<std::string> TextCondition(const std::string& column, const FilterC
       if (clause.comparator == Comparator::kILike && dialect == Dialect::kSqlite) {
         return fmt::format("LOWER({}) LIKE LOWER(?)", column);
       }
-      return fmt::format("{} {} ?", column, OperatorSql(clause.comparator));
+      return fmt::format("{} {} ?", column, ComparatorSql(clause.comparator));
     }
     default:
       return core::InvalidArgument("Invalid comparator '{}' for '{}'",
-                                   OperatorSql(clause.comparator), clause.key);
+                                   ComparatorSql(clause.comparator), clause.key);
   }
 }
 
@@ -583,16 +533,16 @@ core::Result<std::string> NumberCondition(const std::string& column, const Filte
       break;
     default:
       return core::InvalidArgument("Invalid comparator '{}' for '{}'",
-                                   OperatorSql(clause.comparator), clause.key);
+                                   ComparatorSql(clause.comparator), clause.key);
   }
   if (std::isnan(*number)) return core::InvalidArgument("Invalid NaN value for '{}'", clause.key);
   if (std::trunc(*number) == *number && std::fabs(*number) < 9.2e18) {
     params.emplace_back(static_cast<int64_t>(*number));
-    return fmt::format("{} {} ?", column, OperatorSql(clause.comparator));
+    return fmt::format("{} {} ?", column, ComparatorSql(clause.comparator));
   }
   // PostgreSQL rejects "1.5" for a BIGINT parameter; compare as a double instead.
   params.emplace_back(*number);
-  return fmt::format("{} {} CAST(? AS DOUBLE PRECISION)", column, OperatorSql(clause.comparator));
+  return fmt::format("{} {} CAST(? AS DOUBLE PRECISION)", column, ComparatorSql(clause.comparator));
 }
 
 // MLflow reads `tags.mlflow.prompt.is_prompt != 'true'` and `= 'false'` as "not a prompt", which
@@ -660,7 +610,7 @@ core::Result<FilterSql> VersionFilterSql(const std::vector<FilterClause>& clause
         if ((clause.comparator == Comparator::kIn || clause.comparator == Comparator::kNotIn) &&
             clause.key != "run_id") {
           return core::InvalidArgument("Invalid comparator for attribute: {}",
-                                       OperatorSql(clause.comparator));
+                                       ComparatorSql(clause.comparator));
         }
         const std::string column = clause.key == "source_path" ? "v.source" : "v." + clause.key;
         LAKEML_ASSIGN_OR_RETURN(condition, TextCondition(column, clause, dialect, out.params));

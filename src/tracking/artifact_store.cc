@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "core/percent_decode.h"
 
 namespace lakeml::tracking {
 namespace fs = std::filesystem;
@@ -29,31 +30,6 @@ constexpr std::string_view kTempMarker = ".tmp-";
 constexpr size_t kChunkBytes = size_t{1} << 20;
 // Error messages echo user input; cap it so a hostile path cannot flood the logs.
 constexpr size_t kMaxEchoedBytes = 256;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecodeOnce(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      const int high = HexValue(in[i + 1]);
-      const int low = HexValue(in[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(in[i]);
-  }
-  return out;
-}
 
 bool IsControlChar(char c) {
   const auto byte = static_cast<unsigned char>(c);
@@ -223,7 +199,7 @@ core::Result<std::string> ValidatePathIsSafe(std::string_view path) {
   std::string decoded(path);
   bool stable = false;
   for (int round = 0; round < kMaxDecodeRounds; ++round) {
-    std::string next = PercentDecodeOnce(decoded);
+    std::string next = core::PercentDecodeOnce(decoded);
     if (next == decoded) {
       stable = true;
       break;

@@ -14,32 +14,6 @@ using metastore::Value;
 
 enum class ColumnKind { kText, kInteger, kReal };
 
-std::string_view OperatorSql(Comparator comparator) {
-  switch (comparator) {
-    case Comparator::kEq:
-      return "=";
-    case Comparator::kNotEq:
-      return "!=";
-    case Comparator::kGt:
-      return ">";
-    case Comparator::kGe:
-      return ">=";
-    case Comparator::kLt:
-      return "<";
-    case Comparator::kLe:
-      return "<=";
-    case Comparator::kLike:
-      return "LIKE";
-    case Comparator::kILike:
-      return "ILIKE";
-    case Comparator::kIn:
-      return "IN";
-    case Comparator::kNotIn:
-      return "NOT IN";
-  }
-  return "=";
-}
-
 bool IsOrdering(Comparator comparator) {
   return comparator == Comparator::kGt || comparator == Comparator::kGe ||
          comparator == Comparator::kLt || comparator == Comparator::kLe;
@@ -69,7 +43,7 @@ core::Result<std::string> CompareSql(const std::string& column, ColumnKind kind,
       return core::InvalidArgument(
           "Invalid comparator '{}' for {}; only '=', '!=', '>', '>=', "
           "'<', '<=' are supported",
-          OperatorSql(comparator), what);
+          ComparatorSql(comparator), what);
     }
     if (std::isnan(*number)) return core::InvalidArgument("Invalid NaN value for {}", what);
     std::string placeholder = "?";
@@ -82,14 +56,14 @@ core::Result<std::string> CompareSql(const std::string& column, ColumnKind kind,
       params.emplace_back(*number);
       placeholder = "CAST(? AS DOUBLE PRECISION)";
     }
-    return fmt::format("{} {} {}", column, OperatorSql(comparator), placeholder);
+    return fmt::format("{} {} {}", column, ComparatorSql(comparator), placeholder);
   }
 
   if (IsOrdering(comparator)) {
     return core::InvalidArgument(
         "Invalid comparator '{}' for {}; only '=', '!=', 'LIKE', "
         "'ILIKE' are supported",
-        OperatorSql(comparator), what);
+        ComparatorSql(comparator), what);
   }
   if (comparator == Comparator::kIn || comparator == Comparator::kNotIn) {
     const auto* list = std::get_if<std::vector<std::string>>(&value);
@@ -102,7 +76,7 @@ core::Result<std::string> CompareSql(const std::string& column, ColumnKind kind,
       placeholders += "?";
       params.emplace_back(item);
     }
-    return fmt::format("{} {} ({})", column, OperatorSql(comparator), placeholders);
+    return fmt::format("{} {} ({})", column, ComparatorSql(comparator), placeholders);
   }
   const auto* text = std::get_if<std::string>(&value);
   if (text == nullptr) return core::InvalidArgument("Expected a quoted string value for {}", what);
@@ -111,7 +85,7 @@ core::Result<std::string> CompareSql(const std::string& column, ColumnKind kind,
     // SQLite has no ILIKE and its LIKE is made case-sensitive by the connection.
     return fmt::format("LOWER({}) LIKE LOWER(?)", column);
   }
-  return fmt::format("{} {} ?", column, OperatorSql(comparator));
+  return fmt::format("{} {} ?", column, ComparatorSql(comparator));
 }
 
 struct RunAttribute {
