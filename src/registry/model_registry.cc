@@ -559,6 +559,33 @@ struct FilterSql {
   std::vector<Value> params;
 };
 
+// Tag subqueries differ only in their tag table and how it joins the outer row; `owner` is that
+// "FROM <tags> t WHERE <join>" part, so every tag condition is written once.
+constexpr std::string_view kModelTagsOfModel = "FROM registered_model_tags t WHERE t.name = m.name";
+constexpr std::string_view kVersionTagsOfVersion =
+    "FROM model_version_tags t WHERE t.name = v.name AND t.version = v.version";
+constexpr std::string_view kModelTagsOfVersion =
+    "FROM registered_model_tags t WHERE t.name = v.name";
+
+std::string NotPromptSql(std::string_view owner) {
+  return fmt::format(
+      " AND NOT EXISTS (SELECT 1 {} AND t.key = 'mlflow.prompt.is_prompt' AND t.value = 'true')",
+      owner);
+}
+
+core::Status AppendTagClause(const FilterClause& clause, std::string_view owner, Dialect dialect,
+                             FilterSql& out) {
+  if (IsNotPromptClause(clause)) {
+    out.sql += NotPromptSql(owner);
+    return core::Status::Ok();
+  }
+  out.params.emplace_back(clause.key);
+  LAKEML_ASSIGN_OR_RETURN(std::string condition,
+                          TextCondition("t.value", clause, dialect, out.params));
+  out.sql += fmt::format(" AND EXISTS (SELECT 1 {} AND t.key = ? AND {})", owner, condition);
+  return core::Status::Ok();
+}
+
 core::Result<FilterSql> ModelFilterSql(const std::vector<FilterClause>& clauses, Dialect dialect) {
   FilterSql out;
   bool names_prompt_tag = false;
@@ -572,28 +599,12 @@ core::Result<FilterSql> ModelFilterSql(const std::vector<FilterClause>& clauses,
       out.sql += " AND " + condition;
     } else if (clause.entity == EntityType::kTag) {
       if (clause.key == kIsPromptTagKey) names_prompt_tag = true;
-      if (IsNotPromptClause(clause)) {
-        out.sql +=
-            " AND NOT EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = m.name AND "
-            "t.key = 'mlflow.prompt.is_prompt' AND t.value = 'true')";
-        continue;
-      }
-      out.params.emplace_back(clause.key);
-      LAKEML_ASSIGN_OR_RETURN(std::string condition,
-                              TextCondition("t.value", clause, dialect, out.params));
-      out.sql += fmt::format(
-          " AND EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = m.name AND "
-          "t.key = ? AND {})",
-          condition);
+      LAKEML_RETURN_IF_ERROR(AppendTagClause(clause, kModelTagsOfModel, dialect, out));
     } else {
       return core::InvalidArgument("Invalid entity type for searching registered models");
     }
   }
-  if (!names_prompt_tag) {
-    out.sql +=
-        " AND NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.name = m.name AND "
-        "p.key = 'mlflow.prompt.is_prompt' AND p.value = 'true')";
-  }
+  if (!names_prompt_tag) out.sql += NotPromptSql(kModelTagsOfModel);
   return out;
 }
 
@@ -620,30 +631,14 @@ core::Result<FilterSql> VersionFilterSql(const std::vector<FilterClause>& clause
       out.sql += " AND " + condition;
     } else if (clause.entity == EntityType::kTag) {
       if (clause.key == kIsPromptTagKey) names_prompt_tag = true;
-      if (IsNotPromptClause(clause)) {
-        out.sql +=
-            " AND NOT EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND "
-            "t.version = v.version AND t.key = 'mlflow.prompt.is_prompt' AND t.value = 'true')";
-        continue;
-      }
-      out.params.emplace_back(clause.key);
-      LAKEML_ASSIGN_OR_RETURN(std::string condition,
-                              TextCondition("t.value", clause, dialect, out.params));
-      out.sql += fmt::format(
-          " AND EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND "
-          "t.version = v.version AND t.key = ? AND {})",
-          condition);
+      LAKEML_RETURN_IF_ERROR(AppendTagClause(clause, kVersionTagsOfVersion, dialect, out));
     } else {
       return core::InvalidArgument("Invalid entity type for searching model versions");
     }
   }
   if (!names_prompt_tag) {
     // Prompt versions carry the tag themselves and belong to a model that carries it.
-    out.sql +=
-        " AND NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.name = v.name AND "
-        "p.version = v.version AND p.key = 'mlflow.prompt.is_prompt' AND p.value = 'true')"
-        " AND NOT EXISTS (SELECT 1 FROM registered_model_tags q WHERE q.name = v.name AND "
-        "q.key = 'mlflow.prompt.is_prompt' AND q.value = 'true')";
+    out.sql += NotPromptSql(kVersionTagsOfVersion) + NotPromptSql(kModelTagsOfVersion);
   }
   return out;
 }
