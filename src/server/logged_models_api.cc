@@ -8,7 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-json Empty() { return json::object(); }
 
 json ModelResponse(const tracking::LoggedModel& model) {
   return json{{"model", LoggedModelToJson(model)}};
@@ -107,14 +106,7 @@ core::Result<json> LoggedModelsApi::Search(const Request& request) {
   }
   LAKEML_ASSIGN_OR_RETURN(tracking::Page<tracking::LoggedModel> page,
                           store_.SearchLoggedModels(search));
-  json out = Empty();
-  if (!page.items.empty()) {
-    json models = json::array();
-    for (const tracking::LoggedModel& model : page.items) models.push_back(LoggedModelToJson(model));
-    out["models"] = std::move(models);
-  }
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "models", LoggedModelToJson);
 }
 
 core::Result<json> LoggedModelsApi::SetTags(const Request& request) {

@@ -20,8 +20,6 @@ using registry::Tag;
 constexpr std::array<std::string_view, 2> kClassicPrefixes = {"/api/2.0/mlflow",
                                                               "/ajax-api/2.0/mlflow"};
 
-json Empty() { return json::object(); }
-
 json VersionsToJson(const std::vector<ModelVersion>& versions) {
   json list = json::array();
   for (const ModelVersion& version : versions) list.push_back(ModelVersionToJson(version));
@@ -125,14 +123,7 @@ core::Result<json> RegistryApi::SearchRegisteredModels(const Request& request) {
   LAKEML_ASSIGN_OR_RETURN(search.page_token, request.StringOrEmpty("page_token"));
   LAKEML_ASSIGN_OR_RETURN(registry::Page<RegisteredModel> page,
                           registry_.SearchRegisteredModels(search));
-  json out = Empty();
-  if (!page.items.empty()) {
-    json models = json::array();
-    for (const RegisteredModel& model : page.items) models.push_back(RegisteredModelToJson(model));
-    out["registered_models"] = std::move(models);
-  }
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "registered_models", RegisteredModelToJson);
 }
 
 core::Result<json> RegistryApi::GetLatestVersions(const Request& request) {
@@ -229,10 +220,7 @@ core::Result<json> RegistryApi::SearchModelVersions(const Request& request) {
   LAKEML_ASSIGN_OR_RETURN(search.order_by, request.RepeatedString("order_by"));
   LAKEML_ASSIGN_OR_RETURN(search.page_token, request.StringOrEmpty("page_token"));
   LAKEML_ASSIGN_OR_RETURN(registry::Page<ModelVersion> page, registry_.SearchModelVersions(search));
-  json out = Empty();
-  if (!page.items.empty()) out["model_versions"] = VersionsToJson(page.items);
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "model_versions", ModelVersionToJson);
 }
 
 core::Result<json> RegistryApi::TransitionModelVersionStage(const Request& request) {

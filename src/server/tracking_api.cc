@@ -20,7 +20,6 @@ constexpr size_t kMaxLogBatchBodyBytes = 1000000;
 constexpr int64_t kMaxBulkHistoryRuns = 100;
 constexpr int64_t kMaxBulkHistoryPoints = 25000;
 
-json Empty() { return json::object(); }
 
 // (timestamp, step, value) with NaN after every number, so the order is strict-weak even for
 // NaN values (std::sort needs that).
@@ -144,16 +143,7 @@ core::Result<json> TrackingApi::SearchExperiments(const Request& request) {
   if (view_type) search.view_type = *view_type;
   LAKEML_ASSIGN_OR_RETURN(tracking::Page<tracking::Experiment> page,
                           store_.SearchExperiments(search));
-  json out = Empty();
-  if (!page.items.empty()) {
-    json experiments = json::array();
-    for (const tracking::Experiment& experiment : page.items) {
-      experiments.push_back(ExperimentToJson(experiment));
-    }
-    out["experiments"] = std::move(experiments);
-  }
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "experiments", ExperimentToJson);
 }
 
 core::Result<json> TrackingApi::UpdateExperiment(const Request& request) {
@@ -244,14 +234,7 @@ core::Result<json> TrackingApi::SearchRuns(const Request& request) {
   LAKEML_ASSIGN_OR_RETURN(search.order_by, request.RepeatedString("order_by"));
   LAKEML_ASSIGN_OR_RETURN(search.page_token, request.StringOrEmpty("page_token"));
   LAKEML_ASSIGN_OR_RETURN(tracking::Page<tracking::Run> page, store_.SearchRuns(search));
-  json out = Empty();
-  if (!page.items.empty()) {
-    json runs = json::array();
-    for (const tracking::Run& run : page.items) runs.push_back(RunToJson(run));
-    out["runs"] = std::move(runs);
-  }
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "runs", RunToJson);
 }
 
 core::Result<json> TrackingApi::LogMetric(const Request& request) {
@@ -364,14 +347,7 @@ core::Result<json> TrackingApi::GetMetricHistory(const Request& request) {
   LAKEML_ASSIGN_OR_RETURN(history.max_results, request.OptionalInt64("max_results"));
   LAKEML_ASSIGN_OR_RETURN(history.page_token, request.StringOrEmpty("page_token"));
   LAKEML_ASSIGN_OR_RETURN(tracking::Page<tracking::Metric> page, store_.GetMetricHistory(history));
-  json out = Empty();
-  if (!page.items.empty()) {
-    json metrics = json::array();
-    for (const tracking::Metric& metric : page.items) metrics.push_back(MetricToJson(metric));
-    out["metrics"] = std::move(metrics);
-  }
-  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
-  return out;
+  return PageToJson(page, "metrics", MetricToJson);
 }
 
 core::Result<json> TrackingApi::GetMetricHistoryBulkInterval(const Request& request) {

@@ -37,6 +37,23 @@ nlohmann::json LoggedModelToJson(const tracking::LoggedModel& model);
 // Adds `key: text` to `object` unless `text` is empty (e.g. next_page_token).
 void SetIfNotEmpty(nlohmann::json& object, std::string_view key, const std::string& text);
 
+// MLflow's empty response body: `{}`.
+inline nlohmann::json Empty() { return nlohmann::json::object(); }
+
+// A listing response `{<items_key>: [...], next_page_token}`; each part is omitted when empty, as
+// MLflow omits unset fields (an empty last page is `{}`).
+template <typename PageType, typename ToJson>
+nlohmann::json PageToJson(const PageType& page, std::string_view items_key, ToJson to_json) {
+  nlohmann::json out = Empty();
+  if (!page.items.empty()) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& item : page.items) items.push_back(to_json(item));
+    out[std::string(items_key)] = std::move(items);
+  }
+  SetIfNotEmpty(out, "next_page_token", page.next_page_token);
+  return out;
+}
+
 // Decoders for request fields.
 core::Result<std::optional<tracking::RunStatus>> DecodeRunStatus(const Request& request,
                                                                  std::string_view name);
