@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "core/percent_decode.h"
+#include "core/text.h"
 #include "registry/model_uri.h"
 #include "tracking/page_token.h"
 #include "tracking/search_sql.h"
@@ -43,8 +43,6 @@ constexpr size_t kMaxRunIdLength = 256;
 // Each round peels one layer of percent-encoding; a source still changing after this many is an
 // attack, not a location.
 constexpr int kMaxDecodeRounds = 10;
-// Error messages echo user input; cap it so hostile input cannot flood logs.
-constexpr size_t kMaxEchoedBytes = 256;
 // IN lists are chunked well below SQLite's and PostgreSQL's parameter limits.
 constexpr size_t kNamesPerQuery = 500;
 
@@ -61,24 +59,6 @@ std::string ToLowerAscii(std::string_view text) {
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
-}
-
-bool IsControlChar(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return byte < 0x20 || byte == 0x7f;
-}
-
-std::string EscapeForMessage(std::string_view raw) {
-  std::string out;
-  for (char c : raw.substr(0, kMaxEchoedBytes)) {
-    if (IsControlChar(c)) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (raw.size() > kMaxEchoedBytes) out += "...";
   return out;
 }
 
@@ -114,7 +94,7 @@ std::string JoinUri(std::string_view base, std::string_view relative) {
 }
 
 core::Status InvalidSource(std::string_view source, std::string_view why) {
-  return core::InvalidArgument("Invalid model version source: '{}'. {}", EscapeForMessage(source),
+  return core::InvalidArgument("Invalid model version source: '{}'. {}", core::EscapeForMessage(source),
                                why);
 }
 
@@ -137,7 +117,7 @@ core::Status CheckNoTraversal(std::string_view source) {
   }
   if (!stable) return InvalidSource(source, kTraversalHint);
   for (char c : decoded) {
-    if (IsControlChar(c) || c == '\\' || c == '#' || c == '?') {
+    if (core::IsControlChar(c) || c == '\\' || c == '#' || c == '?') {
       return InvalidSource(source, kTraversalHint);
     }
   }
@@ -207,7 +187,7 @@ core::Status CheckLength(std::string_view what, std::string_view value, size_t l
 core::Status ValidateTagKey(std::string_view what, const std::string& key) {
   if (key.empty()) return core::InvalidArgument("Missing value for required parameter 'key'");
   LAKEML_RETURN_IF_ERROR(tracking::ValidateEntityName("key", key));
-  return CheckLength(fmt::format("{} key '{}'", what, EscapeForMessage(key)), key,
+  return CheckLength(fmt::format("{} key '{}'", what, core::EscapeForMessage(key)), key,
                      kMaxTagKeyLength);
 }
 
@@ -230,7 +210,7 @@ core::Status ValidateAlias(const std::string& alias) {
       return core::InvalidArgument(
           "Invalid alias name: '{}'. Names may only contain alphanumerics, underscores, and "
           "dashes.",
-          EscapeForMessage(alias));
+          core::EscapeForMessage(alias));
     }
   }
   LAKEML_RETURN_IF_ERROR(CheckLength("Registered model alias name", alias, kMaxAliasLength));
@@ -245,12 +225,12 @@ core::Status ValidateAlias(const std::string& alias) {
 }
 
 core::Status ModelNotFound(const std::string& name) {
-  return core::NotFound("registered model '{}' not found", EscapeForMessage(name));
+  return core::NotFound("registered model '{}' not found", core::EscapeForMessage(name));
 }
 
 core::Status VersionNotFound(const std::string& name, int64_t version) {
   return core::NotFound("model version {} of registered model '{}' not found", version,
-                        EscapeForMessage(name));
+                        core::EscapeForMessage(name));
 }
 
 // Last value wins for repeated keys, as a dict built from the request does in MLflow.
@@ -803,7 +783,7 @@ core::Result<std::string> CanonicalStage(std::string_view stage) {
   return core::InvalidArgument(
       "Invalid Model Version stage: {}. Value must be one of None, Staging, Production, "
       "Archived.",
-      EscapeForMessage(stage));
+      core::EscapeForMessage(stage));
 }
 
 core::Result<int64_t> ParseVersion(std::string_view version) {
@@ -813,7 +793,7 @@ core::Result<int64_t> ParseVersion(std::string_view version) {
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
   if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
     return core::InvalidArgument("Model version must be an integer, got '{}'",
-                                 EscapeForMessage(version));
+                                 core::EscapeForMessage(version));
   }
   return parsed;
 }
@@ -838,7 +818,7 @@ core::Result<RegisteredModel> ModelRegistry::CreateRegisteredModel(const std::st
   const std::vector<Tag> unique_tags = DedupeTags(tags);
   const int64_t now = clock_.NowMillis();
   const auto already_exists = [&] {
-    return core::AlreadyExists("registered model '{}' already exists", EscapeForMessage(name));
+    return core::AlreadyExists("registered model '{}' already exists", core::EscapeForMessage(name));
   };
   core::Status status = db_.Write([&](Transaction& tx) -> core::Status {
     LAKEML_ASSIGN_OR_RETURN(bool exists, ModelExists(tx, name));
@@ -885,7 +865,7 @@ core::Result<RegisteredModel> ModelRegistry::RenameRegisteredModel(const std::st
   LAKEML_RETURN_IF_ERROR(ValidateModelName(new_name));
   const int64_t now = clock_.NowMillis();
   const auto already_exists = [&] {
-    return core::AlreadyExists("registered model '{}' already exists", EscapeForMessage(new_name));
+    return core::AlreadyExists("registered model '{}' already exists", core::EscapeForMessage(new_name));
   };
   std::optional<RegisteredModel> model;
   core::Status status = db_.Write([&](Transaction& tx) -> core::Status {
@@ -1076,7 +1056,7 @@ core::Result<ModelVersion> ModelRegistry::CreateModelVersion(
     // kAborted with a fresh transaction.
     if (inserted.code() == core::StatusCode::kAlreadyExists) {
       return core::Aborted("concurrent creation of model version {} of '{}'", version,
-                           EscapeForMessage(request.name));
+                           core::EscapeForMessage(request.name));
     }
     LAKEML_RETURN_IF_ERROR(inserted);
     for (const Tag& tag : unique_tags) {
@@ -1312,7 +1292,7 @@ core::Result<ModelVersion> ModelRegistry::GetModelVersionByAlias(const std::stri
       LAKEML_ASSIGN_OR_RETURN(bool exists, ModelExists(tx, name));
       if (!exists) return ModelNotFound(name);
       return core::NotFound("alias '{}' of registered model '{}' not found",
-                            EscapeForMessage(alias), EscapeForMessage(name));
+                            core::EscapeForMessage(alias), core::EscapeForMessage(name));
     }
     LAKEML_ASSIGN_OR_RETURN(loaded, RequireVersion(tx, name, rows[0].Int(0)));
     return core::Status::Ok();
@@ -1410,7 +1390,7 @@ core::Result<std::string> ModelRegistry::ModelVersionArtifactPath(const std::str
     return core::InvalidArgument(
         "the files of model version {} of '{}' are not in this "
         "server's artifact store",
-        loaded.version, EscapeForMessage(name));
+        loaded.version, core::EscapeForMessage(name));
   }
   LAKEML_ASSIGN_OR_RETURN(std::string safe_path, tracking::ValidatePathIsSafe(path));
   return JoinUri(*model_root, safe_path);

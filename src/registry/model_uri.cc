@@ -8,28 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
+
 namespace lakeml::registry {
 namespace {
 
-// Error messages echo user input; cap it so hostile input cannot flood logs.
-constexpr size_t kMaxEchoedBytes = 256;
-
-std::string EscapeForMessage(std::string_view raw) {
-  std::string out;
-  for (char c : raw.substr(0, kMaxEchoedBytes)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (raw.size() > kMaxEchoedBytes) out += "...";
-  return out;
-}
-
 core::Status InvalidUri(std::string_view uri, std::string_view why) {
-  return core::InvalidArgument("invalid model uri '{}': {}", EscapeForMessage(uri), why);
+  return core::InvalidArgument("invalid model uri '{}': {}", core::EscapeForMessage(uri), why);
 }
 
 bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
@@ -59,7 +44,7 @@ bool IsRunIdChar(char c) {
 // Adds the URI to a lookup error, keeping its code, so callers can tell which URI failed.
 core::Status NameUri(const core::Status& status, std::string_view uri) {
   return {status.code(),
-          fmt::format("{} (model uri '{}')", status.message(), EscapeForMessage(uri))};
+          fmt::format("{} (model uri '{}')", status.message(), core::EscapeForMessage(uri))};
 }
 
 constexpr std::string_view kModelsUriForms =
@@ -184,11 +169,11 @@ core::Result<ModelVersion> ModelUriResolver::ResolveVersion(std::string_view uri
       if (!latest.ok()) return NameUri(latest.status(), uri);
       if (latest->empty()) {
         return core::NotFound("registered model '{}' has no version{} (model uri '{}')",
-                              EscapeForMessage(parsed.name),
+                              core::EscapeForMessage(parsed.name),
                               parsed.kind == ModelUriKind::kStage
                                   ? fmt::format(" in stage '{}'", parsed.stage)
                                   : std::string(),
-                              EscapeForMessage(uri));
+                              core::EscapeForMessage(uri));
       }
       // `latest` is the highest version over every stage's latest.
       const auto number = [](const ModelVersion& version) {
@@ -233,7 +218,7 @@ core::Result<std::filesystem::path> ModelUriResolver::ResolveLocalDirectory(std:
   if (!local.ok()) return NameUri(local.status(), uri);
   std::error_code ec;
   if (!std::filesystem::is_directory(*local, ec)) {
-    return core::NotFound("model directory of '{}' does not exist", EscapeForMessage(uri));
+    return core::NotFound("model directory of '{}' does not exist", core::EscapeForMessage(uri));
   }
   return local;
 }

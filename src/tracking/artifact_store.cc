@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "core/ids.h"
-#include "core/percent_decode.h"
+#include "core/text.h"
 
 namespace lakeml::tracking {
 namespace fs = std::filesystem;
@@ -28,30 +28,9 @@ constexpr size_t kMaxTempStemBytes = 100;
 constexpr int kTempSuffixHexChars = 16;
 constexpr std::string_view kTempMarker = ".tmp-";
 constexpr size_t kChunkBytes = size_t{1} << 20;
-// Error messages echo user input; cap it so a hostile path cannot flood the logs.
-constexpr size_t kMaxEchoedBytes = 256;
-
-bool IsControlChar(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return byte < 0x20 || byte == 0x7f;
-}
-
-// Makes user input safe to put in a message: control bytes become \xNN, long input is cut.
-std::string EscapeForMessage(std::string_view raw) {
-  std::string out;
-  for (char c : raw.substr(0, kMaxEchoedBytes)) {
-    if (IsControlChar(c)) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (raw.size() > kMaxEchoedBytes) out += "...";
-  return out;
-}
 
 core::Status InvalidPath(std::string_view path) {
-  return core::InvalidArgument("invalid path '{}'", EscapeForMessage(path));
+  return core::InvalidArgument("invalid path '{}'", core::EscapeForMessage(path));
 }
 
 // True for "scheme:" in RFC 3986 form; this also covers Windows drives ("C:").
@@ -106,7 +85,7 @@ bool IsInside(const fs::path& candidate, const fs::path& root) {
 core::Status FromErrorCode(const std::error_code& ec, std::string_view action,
                            std::string_view relative_path) {
   const std::string what =
-      fmt::format("cannot {} '{}': {}", action, EscapeForMessage(relative_path), ec.message());
+      fmt::format("cannot {} '{}': {}", action, core::EscapeForMessage(relative_path), ec.message());
   if (ec == std::errc::no_such_file_or_directory) return {core::StatusCode::kNotFound, what};
   if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted ||
       ec == std::errc::read_only_file_system) {
@@ -210,7 +189,7 @@ core::Result<std::string> ValidatePathIsSafe(std::string_view path) {
   if (decoded.empty()) return decoded;
 
   for (char c : decoded) {
-    if (IsControlChar(c) || c == '#' || c == '\\') return InvalidPath(decoded);
+    if (core::IsControlChar(c) || c == '#' || c == '\\') return InvalidPath(decoded);
   }
   if (decoded.front() == '/') return InvalidPath(decoded);
   // Exactly one trailing slash is how clients name a directory; anything more would be a path
@@ -247,7 +226,7 @@ core::Result<fs::path> ArtifactStore::Resolve(std::string_view relative_path) co
   const fs::path target = safe_path.empty() ? absolute_root_ : absolute_root_ / safe_path;
   const auto escapes = [&] {
     return core::InvalidArgument("path '{}' resolves outside the artifact root",
-                                 EscapeForMessage(safe_path));
+                                 core::EscapeForMessage(safe_path));
   };
 
   // weakly_canonical alone treats a dangling symlink as a missing plain name, so every
@@ -283,7 +262,7 @@ core::Status ArtifactStore::Put(std::string_view relative_path, const ChunkSourc
   fs::create_directories(directory, ec);
   if (ec) return FromErrorCode(ec, "create the parent directories of", name);
   if (fs::is_directory(target, ec)) {
-    return core::InvalidArgument("artifact '{}' is a directory", EscapeForMessage(name));
+    return core::InvalidArgument("artifact '{}' is a directory", core::EscapeForMessage(name));
   }
 
   const fs::path temp_path = directory / TempFileName(target.filename().string());
@@ -300,7 +279,7 @@ core::Status ArtifactStore::Put(std::string_view relative_path, const ChunkSourc
   const bool source_ok = source(sink);
   if (write_errno != 0) return FromErrno(write_errno, "write", name);
   if (!source_ok) {
-    return core::Aborted("upload of '{}' was interrupted", EscapeForMessage(name));
+    return core::Aborted("upload of '{}' was interrupted", core::EscapeForMessage(name));
   }
   if (const int close_errno = file.Close(); close_errno != 0) {
     return FromErrno(close_errno, "write", name);
@@ -320,17 +299,17 @@ core::Status ArtifactStore::Get(std::string_view relative_path, const ChunkSink&
   FileDescriptor file(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
   if (!file.valid()) {
     if (errno == ENOENT || errno == ENOTDIR) {
-      return core::NotFound("artifact '{}' not found", EscapeForMessage(name));
+      return core::NotFound("artifact '{}' not found", core::EscapeForMessage(name));
     }
     return FromErrno(errno, "read", name);
   }
   struct stat info {};
   if (::fstat(file.get(), &info) != 0) return FromErrno(errno, "read", name);
   if (S_ISDIR(info.st_mode)) {
-    return core::InvalidArgument("artifact '{}' is a directory", EscapeForMessage(name));
+    return core::InvalidArgument("artifact '{}' is a directory", core::EscapeForMessage(name));
   }
   if (!S_ISREG(info.st_mode)) {
-    return core::InvalidArgument("artifact '{}' is not a regular file", EscapeForMessage(name));
+    return core::InvalidArgument("artifact '{}' is not a regular file", core::EscapeForMessage(name));
   }
 
   std::vector<char> buffer(kChunkBytes);
@@ -342,7 +321,7 @@ core::Status ArtifactStore::Get(std::string_view relative_path, const ChunkSink&
     }
     if (got == 0) break;
     if (!sink(buffer.data(), static_cast<size_t>(got))) {
-      return core::Aborted("download of '{}' was interrupted", EscapeForMessage(name));
+      return core::Aborted("download of '{}' was interrupted", core::EscapeForMessage(name));
     }
   }
   return core::Status::Ok();
@@ -354,11 +333,11 @@ core::Result<int64_t> ArtifactStore::FileSize(std::string_view relative_path) co
   std::error_code ec;
   const fs::file_status status = fs::status(target, ec);
   if (status.type() == fs::file_type::not_found || (ec && ec == std::errc::not_a_directory)) {
-    return core::NotFound("artifact '{}' not found", EscapeForMessage(name));
+    return core::NotFound("artifact '{}' not found", core::EscapeForMessage(name));
   }
   if (ec) return FromErrorCode(ec, "stat", name);
   if (fs::is_directory(status)) {
-    return core::InvalidArgument("artifact '{}' is a directory", EscapeForMessage(name));
+    return core::InvalidArgument("artifact '{}' is a directory", core::EscapeForMessage(name));
   }
   const uintmax_t size_bytes = fs::file_size(target, ec);
   if (ec) return FromErrorCode(ec, "stat", name);
@@ -414,7 +393,7 @@ core::Status ArtifactStore::Delete(std::string_view relative_path) {
   std::error_code ec;
   const fs::file_status link_status = fs::symlink_status(target, ec);
   if (link_status.type() == fs::file_type::not_found || (ec && ec == std::errc::not_a_directory)) {
-    return core::NotFound("artifact '{}' not found", EscapeForMessage(name));
+    return core::NotFound("artifact '{}' not found", core::EscapeForMessage(name));
   }
   if (ec) return FromErrorCode(ec, "delete", name);
   // remove_all never descends through symlinks: a link inside the tree is removed, not its
@@ -426,7 +405,7 @@ core::Status ArtifactStore::Delete(std::string_view relative_path) {
 
 core::Result<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri) {
   const auto unsupported = [&] {
-    return core::InvalidArgument("unsupported artifact uri '{}'", EscapeForMessage(artifact_uri));
+    return core::InvalidArgument("unsupported artifact uri '{}'", core::EscapeForMessage(artifact_uri));
   };
   const auto starts_with_ignore_case = [&](std::string_view prefix) {
     if (artifact_uri.size() < prefix.size()) return false;

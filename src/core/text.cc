@@ -1,4 +1,6 @@
-#include "core/percent_decode.h"
+#include "core/text.h"
+
+#include <fmt/format.h>
 
 namespace lakeml::core {
 namespace {
@@ -10,7 +12,27 @@ int HexValue(char c) {
   return -1;
 }
 
+constexpr size_t kMaxEchoedBytes = 256;
+
 }  // namespace
+
+bool IsControlChar(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
+std::string EscapeForMessage(std::string_view raw) {
+  std::string out;
+  for (char c : raw.substr(0, kMaxEchoedBytes)) {
+    if (IsControlChar(c)) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (raw.size() > kMaxEchoedBytes) out += "...";
+  return out;
+}
 
 std::string PercentDecodeOnce(std::string_view in) {
   std::string out;

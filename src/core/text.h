@@ -10,4 +10,11 @@ namespace lakeml::core {
 // traversal decode repeatedly until the text stops changing. Pure, thread-safe.
 std::string PercentDecodeOnce(std::string_view in);
 
+// True for ASCII control bytes (< 0x20 and DEL).
+bool IsControlChar(char c);
+
+// Makes user input safe to quote in an error message: control bytes become \xNN and text past
+// 256 bytes is cut with "...", so a hostile value can neither forge log lines nor flood them.
+std::string EscapeForMessage(std::string_view raw);
+
 }  // namespace lakeml::core
